@@ -1,0 +1,218 @@
+# shellcheck shell=bash
+# shellcheck source-path=SCRIPTDIR
+# harness.sh - helpers for vipcheck lab tests.  Source it, then:
+#
+#   lab_begin                                  # build a lab, arm teardown
+#   expect_verdict "healthy is up" up 0 -- in_director "$BIN" "$LAB_VIP" "$LAB_RS_HEALTHY"
+#   expect_match   "nagios ok" 0 '^VIPCHECK OK' -- in_director "$BIN" --nagios ...
+#   expect_usage_error "bad timeout" -- in_director "$BIN" -t 5parsecs ...
+#   lab_end                                    # "N passed, M failed"; exit 1 if M>0
+#
+# Output is TAP-like: `ok - DESC` / `not ok - DESC`, details as `#` lines.
+# LAB_VERBOSE=1 shows the captured output of passing checks too.
+# LAB_CMD_TIMEOUT (seconds, default 10) bounds every in_director/in_ns command
+# so a hung binary fails its check instead of hanging the suite.
+#
+# Sourcing sets no shell options; test scripts should not use `set -e`, so
+# that one failing expectation does not hide the ones after it.
+
+LAB_HARNESS_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+LAB_SH=$LAB_HARNESS_DIR/lab.sh
+# The lab functions (lab_exec, lab_nft, lab_vip_leaks, ...) are useful in tests.
+# shellcheck source=lab.sh
+. "$LAB_SH"
+
+LAB_PASS=0
+LAB_FAIL=0
+LAB_TMP=
+: "${LAB_CMD_TIMEOUT:=10}"
+
+# ---------------------------------------------------------------------------
+# lab lifetime
+
+# Tear the lab down on every way out.  A refused or failed teardown turns the
+# run into a failure and keeps the state dir for inspection.
+_lab_harness_exit() {
+    [[ -n $LAB_TMP ]] || return 0
+    if "$LAB_SH" down "$LAB_TMP"; then
+        rm -rf "$LAB_TMP"
+        LAB_TMP=
+    else
+        echo "# lab teardown failed; state kept in $LAB_TMP" >&2
+        LAB_TMP=
+        exit 1
+    fi
+}
+
+# lab_begin: temp state dir, `lab.sh up`, environment sourced.  Bails out
+# (exit 1, after teardown) if the lab does not come up.
+lab_begin() {
+    if ((EUID != 0)); then
+        echo "Bail out! lab tests need root (network namespaces)"
+        exit 1
+    fi
+    LAB_TMP=$(mktemp -d "${TMPDIR:-/tmp}/vcl-lab.XXXXXX") || exit 1
+    # Armed before `up`, so even a half-built lab is removed.  Signals become
+    # an exit, and the EXIT trap does the actual work exactly once.
+    trap _lab_harness_exit EXIT
+    trap 'exit 130' INT
+    trap 'exit 143' TERM
+    if ! "$LAB_SH" up "$LAB_TMP"; then
+        echo "Bail out! the lab did not come up"
+        exit 1
+    fi
+    # shellcheck source=/dev/null
+    . "$LAB_TMP/env"
+    if [[ ${LAB_READY:-} != 1 ]]; then
+        echo "Bail out! lab env incomplete"
+        exit 1
+    fi
+}
+
+# lab_end: the closing line, and the exit status.
+lab_end() {
+    echo "$LAB_PASS passed, $LAB_FAIL failed"
+    ((LAB_FAIL == 0)) || exit 1
+    exit 0
+}
+
+# ---------------------------------------------------------------------------
+# running things
+
+# in_director CMD...: run CMD in the director namespace, time-bounded.
+in_director() { timeout -k 2 "$LAB_CMD_TIMEOUT" ip netns exec "$LAB_DIRECTOR_NS" "$@"; }
+
+# in_ns NS CMD...: same for any namespace (e.g. "$LAB_NS_HEALTHY").
+in_ns() {
+    local ns=$1
+    shift
+    timeout -k 2 "$LAB_CMD_TIMEOUT" ip netns exec "$ns" "$@"
+}
+
+# lab_run CMD...: run and capture into LAB_OUT, LAB_ERR, LAB_RC (124 = the
+# LAB_CMD_TIMEOUT fired).  LAB_CMD keeps a printable copy of the command.
+lab_run() {
+    LAB_CMD=$(printf '%q ' "$@")
+    LAB_RC=0
+    "$@" >"$LAB_TMP/out" 2>"$LAB_TMP/err" || LAB_RC=$?
+    LAB_OUT=$(<"$LAB_TMP/out")
+    LAB_ERR=$(<"$LAB_TMP/err")
+}
+
+# ---------------------------------------------------------------------------
+# reporting
+
+# Show captured output as `#` lines (used for failures, or LAB_VERBOSE=1).
+_lab_show_capture() {
+    local line
+    echo "#   cmd: $LAB_CMD"
+    echo "#   exit: $LAB_RC"
+    while IFS= read -r line; do echo "#   stdout: $line"; done <<<"$LAB_OUT"
+    while IFS= read -r line; do echo "#   stderr: $line"; done <<<"$LAB_ERR"
+}
+
+# lab_pass DESC / lab_fail DESC [REASON...]: record a result by hand.
+lab_pass() {
+    LAB_PASS=$((LAB_PASS + 1))
+    echo "ok - $1"
+}
+
+lab_fail() {
+    local desc=$1 r
+    shift
+    LAB_FAIL=$((LAB_FAIL + 1))
+    echo "not ok - $desc"
+    for r in "$@"; do echo "#   $r"; done
+}
+
+# Report the outcome of a lab_run-based check: no reasons means pass.
+_lab_report() {
+    local desc=$1
+    shift
+    if (($# == 0)); then
+        lab_pass "$desc"
+        [[ ${LAB_VERBOSE:-0} != 1 ]] || _lab_show_capture
+    else
+        lab_fail "$desc" "$@"
+        _lab_show_capture
+    fi
+}
+
+# Split "DESC ARGS... -- CMD..." for the expect_* functions: the words before
+# `--` land in _lab_args, the command in _lab_cmd.
+_lab_split() {
+    _lab_args=()
+    while (($#)) && [[ $1 != -- ]]; do
+        _lab_args+=("$1")
+        shift
+    done
+    (($#)) || { echo "harness: missing -- before the command" >&2; return 1; }
+    shift
+    _lab_cmd=("$@")
+}
+
+_lab_timeout_reason() {
+    ((LAB_RC == 124)) && echo "timed out after ${LAB_CMD_TIMEOUT}s (LAB_CMD_TIMEOUT)"
+}
+
+# expect_verdict DESC TOKEN EXIT -- CMD...
+# Pass when the first word of stdout is TOKEN and the exit status is EXIT.
+expect_verdict() {
+    _lab_split "$@" || return 1
+    local desc=${_lab_args[0]} token=${_lab_args[1]} want=${_lab_args[2]} first="" r=()
+    lab_run "${_lab_cmd[@]}"
+    read -r first _ <<<"$LAB_OUT"
+    [[ $first == "$token" ]] || r+=("first word of stdout is '$first', want '$token'")
+    [[ $LAB_RC == "$want" ]] || r+=("exit status $LAB_RC, want $want")
+    mapfile -t -O "${#r[@]}" r < <(_lab_timeout_reason)
+    _lab_report "$desc" "${r[@]}"
+}
+
+# expect_match DESC EXIT REGEX -- CMD...
+# Pass when the exit status is EXIT and stdout (all of it) matches the ERE.
+expect_match() {
+    _lab_split "$@" || return 1
+    local desc=${_lab_args[0]} want=${_lab_args[1]} re=${_lab_args[2]} r=()
+    lab_run "${_lab_cmd[@]}"
+    [[ $LAB_OUT =~ $re ]] || r+=("stdout does not match /$re/")
+    [[ $LAB_RC == "$want" ]] || r+=("exit status $LAB_RC, want $want")
+    mapfile -t -O "${#r[@]}" r < <(_lab_timeout_reason)
+    _lab_report "$desc" "${r[@]}"
+}
+
+# expect_usage_error DESC [EXIT] -- CMD...
+# Pass when the exit status is EXIT (default 1) and stderr is exactly one
+# non-empty line (SPEC: "one clear line on stderr naming the bad input").
+expect_usage_error() {
+    _lab_split "$@" || return 1
+    local desc=${_lab_args[0]} want=${_lab_args[1]:-1} r=() n
+    lab_run "${_lab_cmd[@]}"
+    n=$(printf '%s' "$LAB_ERR" | grep -c '')
+    [[ $LAB_RC == "$want" ]] || r+=("exit status $LAB_RC, want $want")
+    [[ $n == 1 && -n ${LAB_ERR//[[:space:]]/} ]] || r+=("$n lines on stderr, want exactly 1")
+    mapfile -t -O "${#r[@]}" r < <(_lab_timeout_reason)
+    _lab_report "$desc" "${r[@]}"
+}
+
+# expect_true DESC -- CMD...: pass when CMD exits 0 (output is captured).
+expect_true() {
+    _lab_split "$@" || return 1
+    lab_run "${_lab_cmd[@]}"
+    if ((LAB_RC == 0)); then
+        _lab_report "${_lab_args[0]}"
+    else
+        _lab_report "${_lab_args[0]}" "command failed"
+    fi
+}
+
+# expect_no_vip_leaks DESC: nothing so far put an ARP request/reply for the
+# VIP, or a director frame with the VIP as source, on the switch (SPEC: Never).
+expect_no_vip_leaks() {
+    local n
+    n=$(lab_vip_leaks)
+    if [[ $n == 0 ]]; then
+        lab_pass "$1"
+    else
+        lab_fail "$1" "$n frame(s) with the VIP in ARP or as director source seen on the switch"
+    fi
+}
