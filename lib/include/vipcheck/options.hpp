@@ -1,0 +1,74 @@
+// The one option set shared by every vipcheck binary, and the pure functions that turn
+// its text into checked values. Parsing the command line itself is cli.hpp's job.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "vipcheck/address.hpp"
+
+namespace vipcheck {
+
+using Duration = std::chrono::nanoseconds;
+
+// "300ms", "2s", "1.5s", "250us", "1m"; a bare number is seconds, as keepalived writes
+// its timeouts. Anything else, zero, negative or over one hour is nullopt.
+std::optional<Duration> parse_duration(std::string_view text);
+std::string format_duration(Duration d);
+
+struct OutputOptions {
+    bool quiet = false;
+    bool verbose = false;
+    bool json = false;
+    bool nagios = false;
+    bool syslog = false;
+};
+
+// As the user wrote them; validated by make_probe_options / the HTTP check.
+struct CommonOptions {
+    std::string interface;
+    std::string source;
+    std::string mac;
+    std::string vip; // --vip: the address behind a fwmark service
+    std::string timeout = "1s";
+    int attempts = 3;
+    int ttl = 1;
+    OutputOptions output;
+};
+
+// A VIP probe's target after the positional arguments have been read in either form.
+struct ProbeTarget {
+    IpAddress vip;
+    IpAddress rip;
+    std::uint16_t port = 0;  // the port probed (the virtual port: DR/TUN keep it)
+    std::uint16_t rport = 0; // the realserver port as ldirectord passed it
+    bool ldirectord_form = false;
+};
+
+enum class PortUse { None, Required };
+
+// Reads `VIP RIP` (PortUse::None), `VIP PORT RIP [RPORT]` (PortUse::Required), or
+// ldirectord's `VIP VPORT RIP RPORT` (both). Throws Error naming the bad argument.
+ProbeTarget parse_probe_target(const std::vector<std::string>& args, PortUse ports, std::string_view vip_option);
+
+std::uint16_t parse_port(std::string_view text, std::string_view what);
+
+struct ProbeOptions {
+    ProbeTarget target;
+    std::string interface;            // empty: the kernel's choice
+    std::optional<IpAddress> source;  // nullopt: the kernel's choice
+    std::optional<MacAddress> mac;    // set: skip neighbour resolution
+    Duration timeout = std::chrono::seconds(1);
+    int attempts = 3;
+    std::uint8_t ttl = 1;
+    OutputOptions output;
+};
+
+// Checks every common option and combines it with the target. Throws Error.
+ProbeOptions make_probe_options(const CommonOptions& common, ProbeTarget target);
+
+} // namespace vipcheck

@@ -1,0 +1,88 @@
+// What one probe run made up (its context and random nonce) and the interface every
+// kind of probe implements: build a frame, and classify a received one. classify() is
+// the whole of SPEC.md's "A reply counts only if" for its kind, as a pure function.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "vipcheck/address.hpp"
+#include "vipcheck/frames.hpp"
+#include "vipcheck/packet.hpp"
+#include "vipcheck/report.hpp"
+#include "vipcheck/verdict.hpp"
+
+namespace vipcheck {
+
+// Random per run, so that replies to another run, stale replies and blind forgeries
+// cannot match.
+struct Nonce {
+    std::uint16_t id = 0;  // ICMP echo id; IP id base
+    std::uint16_t seq = 0; // first ICMP sequence number; attempt k uses seq + k
+    std::array<std::uint8_t, 16> cookie{};
+    std::uint16_t source_port = 0; // TCP, from the ephemeral range
+    std::uint32_t isn = 0;         // TCP initial sequence number
+
+    static Nonce random(); // from getrandom(2)
+};
+
+struct ProbeContext {
+    int ifindex = 0;
+    std::string ifname;
+    MacAddress local_mac;
+    MacAddress remote_mac; // the realserver's MAC (or the next hop's when routed)
+    IpAddress source;      // ours
+    IpAddress vip;
+    IpAddress rip;
+    std::uint16_t port = 0;
+    std::uint8_t ttl = 1;
+    int attempts = 3;
+    Nonce nonce;
+
+    Envelope envelope(int attempt) const;
+};
+
+struct CapturedFrame {
+    Bytes bytes;
+    int ifindex = 0; // where it arrived
+};
+
+struct Evidence {
+    Verdict verdict = Verdict::NoReply;
+    int attempt = 0;    // which probe it answers
+    std::string what;   // "echo reply", "time exceeded from 192.0.2.14"
+    std::vector<Field> fields;
+};
+
+class ProbeKind {
+public:
+    virtual ~ProbeKind() = default;
+    // "echo reply" / "SYN-ACK": what an `up` looks like, for the no-reply message.
+    virtual std::string_view expected_reply() const = 0;
+    // Kernel BPF filter (pcap syntax) narrowed to this run's replies.
+    virtual std::string capture_filter(const ProbeContext& c) const = 0;
+    virtual Frame build(FrameBuilder& b, const ProbeContext& c, int attempt) const = 0;
+    virtual std::optional<Evidence> classify(const CapturedFrame& f, const ProbeContext& c) const = 0;
+    // Frames to send once evidence is in (a TCP RST after a SYN-ACK).
+    virtual std::vector<Frame> after(FrameBuilder&, const ProbeContext&, const Evidence&) const { return {}; }
+};
+
+// The checks every kind shares: right interface, from the realserver's MAC to ours.
+// Returns the IP packet inside, or nullopt.
+std::optional<IpPacket> ip_from_realserver(const CapturedFrame& f, const ProbeContext& c);
+
+// An ICMP/ICMPv6 error that quotes one of our probes: time exceeded or unreachable.
+// `quoted_matches` decides whether the quoted transport header is ours.
+struct IcmpErrorInfo {
+    Verdict verdict; // VipMissing, or Filtered for administratively prohibited
+    std::string what;
+    IpPacket quoted;
+};
+std::optional<IcmpErrorInfo> icmp_error_for_probe(const IpPacket& ip, const ProbeContext& c,
+                                                  std::uint8_t quoted_protocol);
+
+} // namespace vipcheck

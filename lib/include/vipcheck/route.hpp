@@ -1,0 +1,72 @@
+// The kernel's own answer to "how would you reach this address?", asked over rtnetlink
+// the way `ip route get ADDR [from SRC] [oif IF]` asks it, so policy routing, VRFs and
+// preferred sources come out exactly as the kernel would use them.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "vipcheck/address.hpp"
+
+struct mnl_socket;
+
+namespace vipcheck {
+
+struct InterfaceInfo {
+    int index = 0;
+    std::string name;
+    MacAddress mac;
+    unsigned type = 0; // ARPHRD_*
+    unsigned flags = 0;
+    unsigned mtu = 0;
+    bool up() const;
+};
+
+struct Route {
+    InterfaceInfo interface;
+    IpAddress source;
+    std::optional<IpAddress> gateway; // set when the destination is not on-link
+    int table = 0;
+    bool local = false; // the destination is an address of this host
+};
+
+class NetlinkSocket {
+public:
+    NetlinkSocket();
+    // Sends one request and hands every answer message to `on_message` until the
+    // kernel's answer is complete; a netlink error becomes errno in the Error text.
+    void request(void* message, const std::function<void(const void* nlmsghdr)>& on_message,
+                 const std::string& what);
+
+private:
+    struct Closer {
+        void operator()(mnl_socket* s) const;
+    };
+    std::unique_ptr<mnl_socket, Closer> socket_;
+    unsigned port_id_ = 0;
+    unsigned sequence_ = 0;
+};
+
+class RouteLookup {
+public:
+    RouteLookup() = default;
+
+    // `ip route get destination [from source] [oif interface]`. Throws Error.
+    Route lookup(const IpAddress& destination, const std::string& interface, const std::optional<IpAddress>& source);
+    InterfaceInfo interface(int index);
+    InterfaceInfo interface(const std::string& name);
+    std::vector<IpAddress> addresses(int index, Family family);
+
+private:
+    NetlinkSocket netlink_;
+};
+
+// The probe's path to one realserver: the checks direct routing needs on top of the
+// kernel's answer (on-link, interface up and Ethernet, not our own address).
+Route direct_route(RouteLookup& routes, const IpAddress& rip, const std::string& interface,
+                   const std::optional<IpAddress>& source);
+
+} // namespace vipcheck

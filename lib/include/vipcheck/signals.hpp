@@ -1,0 +1,27 @@
+// SIGTERM, SIGINT and SIGHUP as readable events instead of deaths. ldirectord counts a
+// check killed by a signal as *up*, and keepalived sends SIGTERM on misc_timeout: so the
+// signals are blocked and read from a signalfd the engine polls beside the capture, and
+// the run ends at once with status 1.
+#pragma once
+
+#include <csignal>
+#include <optional>
+
+namespace vipcheck {
+
+class SignalWatch {
+public:
+    SignalWatch();
+    ~SignalWatch();
+    SignalWatch(const SignalWatch&) = delete;
+    SignalWatch& operator=(const SignalWatch&) = delete;
+
+    int fd() const { return fd_; }
+    // The signal that arrived, if any; never blocks.
+    std::optional<int> pending() const;
+
+private:
+    int fd_ = -1;
+};
+
+} // namespace vipcheck

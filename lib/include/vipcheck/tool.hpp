@@ -1,0 +1,19 @@
+// The body every VIP-probe binary shares, so that each main() is one call: parse the
+// command line (CLI11), run the probe, report, and return the exit status. Every
+// exception ends here as verdict `error`, exit 1.
+#pragma once
+
+#include "vipcheck/options.hpp"
+#include "vipcheck/probe.hpp"
+
+namespace vipcheck {
+
+struct ToolSpec {
+    const char* name;
+    const char* description;
+    PortUse ports;
+};
+
+int vip_probe_main(int argc, const char* const* argv, const ToolSpec& spec, const ProbeKind& kind);
+
+} // namespace vipcheck

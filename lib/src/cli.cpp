@@ -1,0 +1,68 @@
+#include "vipcheck/cli.hpp"
+
+#include <fmt/format.h>
+
+#include <cstring>
+
+#include "vipcheck/version.hpp"
+
+namespace vipcheck {
+
+CommandLine::CommandLine(std::string tool, std::string description)
+    : tool_(std::move(tool)), app_(std::move(description), tool_)
+{
+    auto& c = common_;
+    app_.add_option("-i,--interface", c.interface, "Interface to probe on (default: the kernel's route to RIP)");
+    app_.add_option("-s,--source", c.source, "Source address (default: the kernel's preferred source)");
+    app_.add_option("--mac", c.mac, "The realserver's MAC: skip ARP / neighbour discovery");
+    app_.add_option("--vip", c.vip, "The VIP when the VIP argument is an ldirectord fwmark number");
+    app_.add_option("-t,--timeout", c.timeout, "Deadline for the whole run, e.g. 300ms, 2s")->capture_default_str();
+    app_.add_option("-a,--attempts", c.attempts, "Probes spread within the deadline; the first proof ends the run")
+        ->capture_default_str();
+    app_.add_option("--ttl", c.ttl, "TTL / hop limit of the probe")->capture_default_str();
+    auto* quiet = app_.add_flag("-q,--quiet", c.output.quiet, "Print nothing; the exit status tells");
+    app_.add_flag("-v,--verbose", c.output.verbose, "Trace each step with its timing on stderr");
+    auto* json = app_.add_flag("--json", c.output.json, "Print one JSON object on stdout");
+    auto* nagios = app_.add_flag("--nagios", c.output.nagios, "Nagios plugin output and exit codes (0/2/3)");
+    app_.add_flag("--syslog", c.output.syslog, "Also send the verdict line to syslog (facility daemon)");
+    json->excludes(nagios);
+    quiet->excludes(json)->excludes(nagios);
+    app_.set_version_flag("--version", std::string(tool_) + " " + version_string);
+    app_.add_option("args", positionals_, "Addresses and ports, see the synopsis");
+
+    // ldirectord cannot pass options, so every option can also live in a file:
+    // `[vip-icmp-check]` then `timeout = 300ms`. The command line wins.
+    app_.set_config("--config", default_config_file, "Read options from this INI file, section [" + tool_ + "]");
+    app_.config_formatter(std::make_shared<CLI::ConfigINI>());
+    app_.get_config_formatter_base()->section(tool_);
+    app_.allow_config_extras(CLI::config_extras_mode::error);
+}
+
+std::optional<int> CommandLine::parse(int argc, const char* const* argv)
+{
+    try {
+        app_.parse(argc, argv);
+        return std::nullopt;
+    } catch (const CLI::CallForHelp& e) {
+        return app_.exit(e);
+    } catch (const CLI::CallForAllHelp& e) {
+        return app_.exit(e);
+    } catch (const CLI::CallForVersion& e) {
+        return app_.exit(e);
+    } catch (const CLI::ParseError& e) {
+        // CLI11's own exit codes (100+) would read as success with a weight under
+        // keepalived's misc_dynamic: a usage error always fails closed.
+        bool nagios = false;
+        for (int i = 1; i < argc; ++i)
+            nagios = nagios || std::strcmp(argv[i], "--nagios") == 0;
+        std::string message = e.what();
+        while (!message.empty() && message.back() == '\n')
+            message.pop_back();
+        if (nagios)
+            fmt::print("VIPCHECK UNKNOWN - {}\n", message);
+        fmt::print(stderr, "{}: {} (see --help)\n", tool_, message);
+        return nagios ? 3 : 1;
+    }
+}
+
+} // namespace vipcheck

@@ -1,0 +1,160 @@
+#include "vipcheck/engine.hpp"
+
+#include <poll.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fmt/format.h>
+
+#include "vipcheck/error.hpp"
+#include "vipcheck/link.hpp"
+#include "vipcheck/route.hpp"
+#include "vipcheck/session.hpp"
+
+namespace vipcheck {
+
+namespace {
+
+double ms(Duration d)
+{
+    return std::chrono::duration<double, std::milli>(d).count();
+}
+
+[[noreturn]] void interrupted(int signo)
+{
+    throw Error(fmt::format("interrupted by {} before a verdict", sigabbrev_np(signo) ? sigabbrev_np(signo) : "a signal"));
+}
+
+timespec until(TimePoint now, TimePoint then)
+{
+    const auto left = std::max(Duration::zero(), std::chrono::duration_cast<Duration>(then - now));
+    return timespec{static_cast<time_t>(left.count() / 1'000'000'000), static_cast<long>(left.count() % 1'000'000'000)};
+}
+
+Outcome describe(const ProbeSession& s, const ProbeKind& kind, const ProbeOptions& o, TimePoint start)
+{
+    const ProbeContext& c = s.context();
+    Outcome out;
+    out.verdict = s.verdict();
+    out.elapsed_ms = ms(Clock::now() - start);
+    const bool mac_known = s.resolved() && !c.remote_mac.is_zero();
+    out.subject = fmt::format("{} on {}{} via {} src {}", c.vip.str(), c.rip.str(),
+                              mac_known ? " [" + c.remote_mac.str() + "]" : std::string(), c.ifname, c.source.str());
+    if (s.rtt())
+        out.rtt_ms = ms(*s.rtt());
+    const std::string timeout = format_duration(o.timeout);
+    switch (out.verdict) {
+    case Verdict::MacConflict: {
+        std::string macs;
+        for (const auto& m : s.macs_seen())
+            macs += (macs.empty() ? "" : ", ") + m.str();
+        out.detail = fmt::format("{} answered ARP from {} MACs ({}): refusing to guess which is the realserver",
+                                 c.rip.str(), s.macs_seen().size(), macs);
+        break;
+    }
+    case Verdict::RsUnreachable:
+        out.detail = fmt::format("no {} reply from {} within {} ({} request{})", c.rip.is_v4() ? "ARP" : "ND",
+                                 c.rip.str(), timeout, s.requests_sent(), s.requests_sent() == 1 ? "" : "s");
+        break;
+    case Verdict::NoReply:
+        out.detail = fmt::format("no {} within {} ({} probe{})", kind.expected_reply(), timeout, s.probes_sent(),
+                                 s.probes_sent() == 1 ? "" : "s");
+        break;
+    default:
+        out.detail = fmt::format("{} in {:.2f} ms", s.evidence()->what, out.rtt_ms.value_or(0));
+        break;
+    }
+    Field mac{"mac", nullptr};
+    if (mac_known)
+        mac.value = c.remote_mac.str();
+    out.fields = {
+        {"vip", c.vip.str()},
+        {"rip", c.rip.str()},
+        mac,
+        {"interface", c.ifname},
+        {"source", c.source.str()},
+        {"attempts", std::int64_t{s.probes_sent()}},
+    };
+    if (s.evidence())
+        for (const auto& f : s.evidence()->fields)
+            out.fields.push_back(f);
+    return out;
+}
+
+} // namespace
+
+Outcome run_probe(const ProbeOptions& o, const ProbeKind& kind, const SignalWatch& signals, const Trace& trace)
+{
+    const TimePoint start = Clock::now();
+    if (auto signo = signals.pending())
+        interrupted(*signo);
+    const ProbeTarget& t = o.target;
+    if (t.vip.family() != t.rip.family())
+        throw Error(fmt::format("VIP {} and RIP {} are of different address families: a direct-routing probe "
+                                "uses one family",
+                                t.vip.str(), t.rip.str()));
+
+    RouteLookup routes;
+    const Route route = direct_route(routes, t.rip, o.interface, o.source);
+    trace.step("route", "{} dev {} src {} table {} (mac {})", t.rip.str(), route.interface.name, route.source.str(),
+               route.table, route.interface.mac.str());
+    if (route.source == t.vip)
+        throw Error(fmt::format("the kernel would send from the VIP {} to reach {}: vipcheck never sends from the "
+                                "VIP; give this host's own address with --source",
+                                t.vip.str(), t.rip.str()));
+
+    ProbeContext c;
+    c.ifindex = route.interface.index;
+    c.ifname = route.interface.name;
+    c.local_mac = route.interface.mac;
+    c.source = route.source;
+    c.vip = t.vip;
+    c.rip = t.rip;
+    c.port = t.port;
+    c.ttl = o.ttl;
+    c.attempts = o.attempts;
+    c.nonce = Nonce::random();
+    if (o.mac)
+        c.remote_mac = *o.mac;
+
+    const NeighbourQuery query{c.ifindex, c.local_mac, c.source, c.rip};
+    std::string filter = kind.capture_filter(c);
+    if (!o.mac)
+        filter = neighbour_filter(query) + " or " + filter;
+    Link link(route.interface, filter);
+    trace.step("capture", "on {}: {}", c.ifname, filter);
+
+    FrameBuilder builder;
+    ProbeSession session(kind, c, SessionPlan{o.timeout, o.attempts, !o.mac}, start, trace);
+    std::vector<Frame> out;
+    const auto flush = [&] {
+        for (const auto& frame : out)
+            link.send(frame);
+        out.clear();
+    };
+
+    for (;;) {
+        TimePoint now = Clock::now();
+        session.on_timer(now, builder, out);
+        flush();
+        if (session.finished(now))
+            break;
+        pollfd fds[2] = {{link.fd(), POLLIN, 0}, {signals.fd(), POLLIN, 0}};
+        const timespec wait = until(now, session.next_wakeup());
+        if (ppoll(fds, 2, &wait, nullptr) < 0 && errno != EINTR)
+            throw_system_error("ppoll", errno);
+        if (fds[1].revents)
+            if (auto signo = signals.pending())
+                interrupted(*signo);
+        if (fds[0].revents) {
+            link.drain([&](Bytes bytes) { session.on_frame({bytes, link.ifindex()}, Clock::now(), builder, out); });
+            flush();
+        }
+    }
+    if (session.frames_ignored() > 0)
+        trace.step("capture", "{} frame{} did not match this run and were ignored", session.frames_ignored(),
+                   session.frames_ignored() == 1 ? "" : "s");
+    return describe(session, kind, o, start);
+}
+
+} // namespace vipcheck

@@ -1,0 +1,93 @@
+#include "vipcheck/link.hpp"
+
+#include <pcap/pcap.h>
+
+#include <fmt/format.h>
+
+#include "vipcheck/error.hpp"
+
+namespace vipcheck {
+
+namespace {
+
+// Enough for an ICMP error quoting a full probe or a SYN-ACK with every option.
+constexpr int snapshot_length = 512;
+// The ring only ever holds a handful of replies; the default 2 MiB costs start-up time.
+constexpr int ring_bytes = 64 * 1024;
+
+std::string permission_hint()
+{
+    return "capturing and sending raw frames needs CAP_NET_RAW: run as root, or once: "
+           "setcap cap_net_raw+ep $(command -v vip-icmp-check) $(command -v vip-syn-check)";
+}
+
+} // namespace
+
+void Link::Closer::operator()(pcap* p) const
+{
+    pcap_close(p);
+}
+
+Link::Link(const InterfaceInfo& interface, const std::string& filter)
+    : ifname_(interface.name), ifindex_(interface.index)
+{
+    char errbuf[PCAP_ERRBUF_SIZE] = {};
+    pcap_.reset(pcap_create(ifname_.c_str(), errbuf));
+    if (!pcap_)
+        throw Error(fmt::format("cannot capture on {}: {}", ifname_, errbuf));
+    pcap_t* p = pcap_.get();
+    pcap_set_snaplen(p, snapshot_length);
+    pcap_set_promisc(p, 0);
+    pcap_set_immediate_mode(p, 1);
+    pcap_set_buffer_size(p, ring_bytes);
+    const int rc = pcap_activate(p);
+    if (rc == PCAP_ERROR_PERM_DENIED || rc == PCAP_ERROR_PROMISC_PERM_DENIED)
+        throw Error(fmt::format("no permission to capture on {}: {}", ifname_, permission_hint()));
+    if (rc == PCAP_ERROR_NO_SUCH_DEVICE)
+        throw Error(fmt::format("no interface '{}' to capture on", ifname_));
+    if (rc == PCAP_ERROR_IFACE_NOT_UP)
+        throw Error(fmt::format("interface {} is down (ip link set {} up)", ifname_, ifname_));
+    if (rc < 0)
+        throw Error(fmt::format("cannot capture on {}: {}", ifname_, pcap_geterr(p)));
+    if (pcap_datalink(p) != DLT_EN10MB)
+        throw Error(fmt::format("interface {} is not Ethernet", ifname_));
+    if (pcap_setdirection(p, PCAP_D_IN) < 0)
+        throw Error(fmt::format("cannot capture inbound only on {}: {}", ifname_, pcap_geterr(p)));
+
+    bpf_program program{};
+    if (pcap_compile(p, &program, filter.c_str(), 1, PCAP_NETMASK_UNKNOWN) < 0)
+        throw Error(fmt::format("bad capture filter '{}': {}", filter, pcap_geterr(p)));
+    const int set = pcap_setfilter(p, &program);
+    pcap_freecode(&program);
+    if (set < 0)
+        throw Error(fmt::format("cannot install capture filter on {}: {}", ifname_, pcap_geterr(p)));
+    if (pcap_setnonblock(p, 1, errbuf) < 0)
+        throw Error(fmt::format("cannot make the capture non-blocking: {}", errbuf));
+    fd_ = pcap_get_selectable_fd(p);
+    if (fd_ < 0)
+        throw Error(fmt::format("capture on {} has no pollable descriptor", ifname_));
+}
+
+void Link::send(const Frame& frame)
+{
+    if (pcap_inject(pcap_.get(), frame.data(), frame.size()) < 0) {
+        const std::string why = pcap_geterr(pcap_.get());
+        if (why.find("Operation not permitted") != std::string::npos)
+            throw Error(fmt::format("no permission to send on {}: {}", ifname_, permission_hint()));
+        throw Error(fmt::format("cannot send on {}: {}", ifname_, why));
+    }
+}
+
+void Link::drain(const std::function<void(Bytes)>& on_frame)
+{
+    struct Sink {
+        const std::function<void(Bytes)>* on_frame;
+    } sink{&on_frame};
+    auto callback = [](u_char* user, const pcap_pkthdr* h, const u_char* bytes) {
+        (*reinterpret_cast<Sink*>(user)->on_frame)(Bytes(bytes, h->caplen));
+    };
+    if (pcap_dispatch(pcap_.get(), -1, callback, reinterpret_cast<u_char*>(&sink)) == PCAP_ERROR)
+        throw Error(fmt::format("capture on {} failed: {}", ifname_, pcap_geterr(pcap_.get())));
+}
+
+} // namespace vipcheck

@@ -1,0 +1,143 @@
+#include "vipcheck/packet.hpp"
+
+#include <algorithm>
+
+namespace vipcheck {
+
+std::uint32_t checksum_add(Bytes data, std::uint32_t sum)
+{
+    std::size_t i = 0;
+    for (; i + 1 < data.size(); i += 2)
+        sum += load16(&data[i]);
+    if (i < data.size())
+        sum += static_cast<std::uint32_t>(data[i] << 8);
+    return sum;
+}
+
+std::uint16_t checksum_fold(std::uint32_t sum)
+{
+    while (sum >> 16)
+        sum = (sum & 0xffff) + (sum >> 16);
+    return static_cast<std::uint16_t>(~sum & 0xffff);
+}
+
+std::optional<EthernetFrame> parse_ethernet(Bytes frame)
+{
+    if (frame.size() < 14)
+        return std::nullopt;
+    EthernetFrame e;
+    e.destination = MacAddress(frame.data());
+    e.source = MacAddress(frame.data() + 6);
+    e.type = load16(frame.data() + 12);
+    e.payload = frame.subspan(14);
+    return e;
+}
+
+std::optional<ArpPacket> parse_arp(Bytes p)
+{
+    // htype 1 (Ethernet), ptype IPv4, hlen 6, plen 4.
+    if (p.size() < 28 || load16(&p[0]) != 1 || load16(&p[2]) != ethertype_ipv4 || p[4] != 6 || p[5] != 4)
+        return std::nullopt;
+    ArpPacket a;
+    a.operation = load16(&p[6]);
+    a.sender_mac = MacAddress(&p[8]);
+    a.sender_ip = IpAddress::v4_bytes(&p[14]);
+    a.target_mac = MacAddress(&p[18]);
+    a.target_ip = IpAddress::v4_bytes(&p[24]);
+    return a;
+}
+
+std::optional<IpPacket> parse_ipv4(Bytes d, bool quoted)
+{
+    if (d.size() < 20 || (d[0] >> 4) != 4)
+        return std::nullopt;
+    const std::size_t header_length = static_cast<std::size_t>(d[0] & 0x0f) * 4;
+    const std::size_t total = load16(&d[2]);
+    if (header_length < 20 || header_length > d.size() || total < header_length)
+        return std::nullopt;
+    if (!quoted && (total > d.size() || checksum_fold(checksum_add(d.first(header_length))) != 0))
+        return std::nullopt;
+    // A fragment's transport header may be elsewhere: it never proves anything.
+    if ((load16(&d[6]) & 0x3fff) != 0)
+        return std::nullopt;
+    IpPacket ip;
+    ip.source = IpAddress::v4_bytes(&d[12]);
+    ip.destination = IpAddress::v4_bytes(&d[16]);
+    ip.protocol = d[9];
+    ip.ttl = d[8];
+    ip.header = d.first(header_length);
+    ip.payload = d.subspan(header_length, std::min(total, d.size()) - header_length);
+    return ip;
+}
+
+std::optional<IpPacket> parse_ipv6(Bytes d, bool quoted)
+{
+    if (d.size() < 40 || (d[0] >> 4) != 6)
+        return std::nullopt;
+    const std::size_t payload_length = load16(&d[4]);
+    if (!quoted && payload_length > d.size() - 40)
+        return std::nullopt;
+    IpPacket ip;
+    ip.source = IpAddress::v6_bytes(&d[8]);
+    ip.destination = IpAddress::v6_bytes(&d[24]);
+    ip.protocol = d[6];
+    ip.ttl = d[7];
+    ip.header = d.first(40);
+    ip.payload = d.subspan(40, std::min(payload_length, d.size() - 40));
+    return ip;
+}
+
+std::uint32_t pseudo_header_sum(const IpPacket& ip, std::size_t upper_length)
+{
+    std::uint32_t sum = checksum_add(Bytes(ip.source.data(), ip.source.size()));
+    sum = checksum_add(Bytes(ip.destination.data(), ip.destination.size()), sum);
+    sum += static_cast<std::uint32_t>(upper_length >> 16) + static_cast<std::uint32_t>(upper_length & 0xffff);
+    return sum + ip.protocol;
+}
+
+std::optional<IcmpMessage> parse_icmp(const IpPacket& ip, bool quoted)
+{
+    const Bytes p = ip.payload;
+    if (p.size() < 8)
+        return std::nullopt;
+    if (!quoted) {
+        const std::uint32_t start = ip.source.is_v4() ? 0 : pseudo_header_sum(ip, p.size());
+        if (checksum_fold(checksum_add(p, start)) != 0)
+            return std::nullopt;
+    }
+    IcmpMessage m;
+    m.type = p[0];
+    m.code = p[1];
+    m.id = load16(&p[4]);
+    m.seq = load16(&p[6]);
+    m.data = p.subspan(8);
+    return m;
+}
+
+std::optional<TcpSegment> parse_tcp(const IpPacket& ip, bool quoted)
+{
+    const Bytes p = ip.payload;
+    TcpSegment t;
+    if (p.size() < 8)
+        return std::nullopt;
+    t.source_port = load16(&p[0]);
+    t.destination_port = load16(&p[2]);
+    t.seq = load32(&p[4]);
+    if (p.size() < 20) {
+        if (!quoted)
+            return std::nullopt;
+        return t;
+    }
+    const std::size_t header_length = static_cast<std::size_t>(p[12] >> 4) * 4;
+    if (header_length < 20 || header_length > p.size())
+        return std::nullopt;
+    if (!quoted && checksum_fold(checksum_add(p, pseudo_header_sum(ip, p.size()))) != 0)
+        return std::nullopt;
+    t.ack = load32(&p[8]);
+    t.flags = p[13];
+    t.window = load16(&p[14]);
+    t.options = p.subspan(20, header_length - 20);
+    return t;
+}
+
+} // namespace vipcheck

@@ -1,0 +1,118 @@
+#include "vipcheck/probe.hpp"
+
+#include <sys/random.h>
+
+#include <cerrno>
+#include <fmt/format.h>
+
+#include "vipcheck/error.hpp"
+
+namespace vipcheck {
+
+Nonce Nonce::random()
+{
+    struct {
+        std::uint16_t id, seq, port;
+        std::uint32_t isn;
+        std::array<std::uint8_t, 16> cookie;
+    } r;
+    std::size_t got = 0;
+    while (got < sizeof r) {
+        const ssize_t n = getrandom(reinterpret_cast<char*>(&r) + got, sizeof r - got, 0);
+        if (n < 0 && errno != EINTR)
+            throw_system_error("getrandom", errno);
+        if (n > 0)
+            got += static_cast<std::size_t>(n);
+    }
+    Nonce nonce;
+    nonce.id = r.id;
+    nonce.seq = r.seq;
+    nonce.cookie = r.cookie;
+    // Linux's default ephemeral range, so the SYN looks like any client's.
+    nonce.source_port = static_cast<std::uint16_t>(32768 + r.port % (60999 - 32768 + 1));
+    nonce.isn = r.isn;
+    return nonce;
+}
+
+Envelope ProbeContext::envelope(int attempt) const
+{
+    Envelope e;
+    e.source_mac = local_mac;
+    e.destination_mac = remote_mac;
+    e.source = source;
+    e.destination = vip;
+    e.ttl = ttl;
+    e.ip_id = static_cast<std::uint16_t>(nonce.id + attempt);
+    return e;
+}
+
+std::optional<IpPacket> ip_from_realserver(const CapturedFrame& f, const ProbeContext& c)
+{
+    if (f.ifindex != c.ifindex)
+        return std::nullopt;
+    const auto eth = parse_ethernet(f.bytes);
+    if (!eth || !(eth->source == c.remote_mac) || !(eth->destination == c.local_mac))
+        return std::nullopt;
+    if (c.source.is_v4())
+        return eth->type == ethertype_ipv4 ? parse_ipv4(eth->payload) : std::nullopt;
+    return eth->type == ethertype_ipv6 ? parse_ipv6(eth->payload) : std::nullopt;
+}
+
+namespace {
+
+std::string_view unreachable_name(bool v4, std::uint8_t code)
+{
+    if (v4) {
+        switch (code) {
+        case 0: return "network unreachable";
+        case 1: return "host unreachable";
+        case 2: return "protocol unreachable";
+        case 3: return "port unreachable";
+        case 9:
+        case 10:
+        case 13: return "administratively prohibited";
+        default: return "destination unreachable";
+        }
+    }
+    switch (code) {
+    case 0: return "no route to destination";
+    case 1: return "administratively prohibited";
+    case 3: return "address unreachable";
+    case 4: return "port unreachable";
+    default: return "destination unreachable";
+    }
+}
+
+} // namespace
+
+std::optional<IcmpErrorInfo> icmp_error_for_probe(const IpPacket& ip, const ProbeContext& c,
+                                                  std::uint8_t quoted_protocol)
+{
+    const bool v4 = c.source.is_v4();
+    if (ip.protocol != (v4 ? 1 : 58) || !(ip.destination == c.source))
+        return std::nullopt;
+    const auto icmp = parse_icmp(ip);
+    if (!icmp)
+        return std::nullopt;
+    const bool time_exceeded = v4 ? icmp->type == 11 : icmp->type == 3;
+    const bool unreachable = v4 ? icmp->type == 3 : icmp->type == 1;
+    if (!time_exceeded && !unreachable)
+        return std::nullopt;
+    const auto quoted = v4 ? parse_ipv4(icmp->data, true) : parse_ipv6(icmp->data, true);
+    if (!quoted || !(quoted->source == c.source) || !(quoted->destination == c.vip) ||
+        quoted->protocol != quoted_protocol)
+        return std::nullopt;
+
+    IcmpErrorInfo info{Verdict::VipMissing, {}, *quoted};
+    if (time_exceeded) {
+        info.what = fmt::format("time exceeded from {}", ip.source.str());
+    } else {
+        const auto name = unreachable_name(v4, icmp->code);
+        if (name == "administratively prohibited")
+            info.verdict = Verdict::Filtered;
+        info.what = fmt::format("{} from {}", name, ip.source.str());
+    }
+    return info;
+}
+
+} // namespace vipcheck

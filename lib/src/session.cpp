@@ -1,0 +1,130 @@
+#include "vipcheck/session.hpp"
+
+#include <algorithm>
+
+namespace vipcheck {
+
+namespace {
+
+double ms(Duration d)
+{
+    return std::chrono::duration<double, std::milli>(d).count();
+}
+
+} // namespace
+
+ProbeSession::ProbeSession(const ProbeKind& kind, ProbeContext context, SessionPlan plan, TimePoint start,
+                           const Trace& trace)
+    : kind_(kind),
+      context_(std::move(context)),
+      plan_(plan),
+      trace_(trace),
+      start_(start),
+      deadline_(start + plan.timeout),
+      query_{context_.ifindex, context_.local_mac, context_.source, context_.rip},
+      resolved_(!plan.resolve)
+{
+    context_.attempts = plan_.attempts;
+}
+
+TimePoint ProbeSession::slot(int k) const
+{
+    return start_ + plan_.timeout * k / plan_.attempts;
+}
+
+void ProbeSession::send_probe(TimePoint now, FrameBuilder& b, std::vector<Frame>& out)
+{
+    out.push_back(kind_.build(b, context_, probes_sent_));
+    sent_at_.push_back(now);
+    ++probes_sent_;
+    trace_.step("send", "probe {}/{} to {} at {}", probes_sent_, plan_.attempts, context_.vip.str(),
+                context_.remote_mac.str());
+}
+
+void ProbeSession::on_timer(TimePoint now, FrameBuilder& b, std::vector<Frame>& out)
+{
+    if (finished(now) || evidence_)
+        return;
+    bool due = false;
+    // Overdue slots collapse into one send: a late wake-up must not burst.
+    while (next_slot_ < plan_.attempts && slot(next_slot_) <= now) {
+        ++next_slot_;
+        due = true;
+    }
+    if (!due)
+        return;
+    if (!resolved_) {
+        out.push_back(neighbour_request(b, query_));
+        ++requests_sent_;
+        trace_.step("resolve", "who-has {} tell {} on {} (request {})", query_.target.str(), query_.source.str(),
+                    context_.ifname, requests_sent_);
+    } else if (probes_sent_ < plan_.attempts) {
+        send_probe(now, b, out);
+    }
+}
+
+void ProbeSession::on_frame(const CapturedFrame& f, TimePoint now, FrameBuilder& b, std::vector<Frame>& out)
+{
+    if (plan_.resolve) {
+        if (const auto mac = neighbour_answer(f, query_)) {
+            if (std::find(macs_.begin(), macs_.end(), *mac) != macs_.end())
+                return;
+            macs_.push_back(*mac);
+            trace_.step("resolve", "{} is-at {}{}", query_.target.str(), mac->str(),
+                        macs_.size() > 1 ? " (a second MAC: conflict)" : "");
+            if (macs_.size() == 1) {
+                resolved_ = true;
+                resolved_at_ = now;
+                context_.remote_mac = *mac;
+                if (probes_sent_ < plan_.attempts && !finished(now))
+                    send_probe(now, b, out);
+            }
+            return;
+        }
+    }
+    if (!resolved_ || evidence_) {
+        ++ignored_;
+        return;
+    }
+    auto evidence = kind_.classify(f, context_);
+    if (!evidence || evidence->attempt >= probes_sent_) {
+        ++ignored_;
+        return;
+    }
+    rtt_ = now - sent_at_[static_cast<std::size_t>(evidence->attempt)];
+    trace_.step("reply", "{} for probe {} in {:.3f} ms", evidence->what, evidence->attempt + 1, ms(*rtt_));
+    for (auto& frame : kind_.after(b, context_, *evidence))
+        out.push_back(std::move(frame));
+    evidence_ = std::move(evidence);
+}
+
+bool ProbeSession::finished(TimePoint now) const
+{
+    if (macs_.size() > 1 || now >= deadline_)
+        return true;
+    if (!evidence_)
+        return false;
+    return !resolved_at_ || now >= *resolved_at_ + conflict_window;
+}
+
+TimePoint ProbeSession::next_wakeup() const
+{
+    if (evidence_ && resolved_at_)
+        return std::min(deadline_, *resolved_at_ + conflict_window);
+    TimePoint t = deadline_;
+    const bool more_to_send = !resolved_ || probes_sent_ < plan_.attempts;
+    if (more_to_send && next_slot_ < plan_.attempts)
+        t = std::min(t, slot(next_slot_));
+    return t;
+}
+
+Verdict ProbeSession::verdict() const
+{
+    if (macs_.size() > 1)
+        return Verdict::MacConflict;
+    if (evidence_)
+        return evidence_->verdict;
+    return resolved_ ? Verdict::NoReply : Verdict::RsUnreachable;
+}
+
+} // namespace vipcheck

@@ -1,0 +1,39 @@
+#include "vipcheck/tool.hpp"
+
+#include <fmt/format.h>
+
+#include <exception>
+#include <memory>
+
+#include "vipcheck/cli.hpp"
+#include "vipcheck/engine.hpp"
+#include "vipcheck/report.hpp"
+#include "vipcheck/signals.hpp"
+
+namespace vipcheck {
+
+int vip_probe_main(int argc, const char* const* argv, const ToolSpec& spec, const ProbeKind& kind)
+{
+    std::unique_ptr<SignalWatch> signals;
+    try {
+        // First of all, so that a SIGTERM during start-up is read, not fatal.
+        signals = std::make_unique<SignalWatch>();
+    } catch (const std::exception& e) {
+        fmt::print(stderr, "{}: {}\n", spec.name, e.what());
+        return 1;
+    }
+    CommandLine cli(spec.name, spec.description);
+    if (auto status = cli.parse(argc, argv))
+        return *status;
+    const Reporter report(cli.tool(), cli.common().output);
+    try {
+        const auto target = parse_probe_target(cli.positionals(), spec.ports, cli.common().vip);
+        const ProbeOptions options = make_probe_options(cli.common(), target);
+        const Trace trace(cli.tool(), options.output.verbose);
+        return report.emit(run_probe(options, kind, *signals, trace));
+    } catch (const std::exception& e) {
+        return report.emit_error(e.what());
+    }
+}
+
+} // namespace vipcheck
