@@ -117,6 +117,7 @@ struct Tcp {
     std::uint16_t window = 65160;
     Buf options{};
     bool corrupt_checksum = false;
+    bool partial_checksum = false; // as sent with offload: only the pseudo-header sum
 };
 
 // Options of a Linux SYN-ACK echoing TSval `echo`.
@@ -167,7 +168,10 @@ Buf tcp4(const Ip4& ip, const Tcp& t)
     put16(pseudo, 10, seg.size());
     Buf sum = pseudo;
     append(sum, seg);
-    put16(seg, 16, inet_checksum(sum) ^ (t.corrupt_checksum ? 0x0101 : 0));
+    if (t.partial_checksum)
+        put16(seg, 16, static_cast<std::uint16_t>(~inet_checksum(pseudo)));
+    else
+        put16(seg, 16, inet_checksum(sum) ^ (t.corrupt_checksum ? 0x0101 : 0));
     return ipv4(ip, seg);
 }
 
@@ -420,6 +424,15 @@ TEST_CASE("the matcher rejects every reply that is not to this run's SYN", "[syn
         Tcp t = good;
         t.corrupt_checksum = true;
         CHECK_FALSE(classify(reply(t)));
+    }
+    SECTION("a checksum left to offload (veth, virtio) counts; nothing else near it does")
+    {
+        Tcp t = good;
+        t.partial_checksum = true;
+        Buf f = reply(t);
+        CHECK(classify(f));
+        f[50] ^= 0x01; // checksum field, low byte
+        CHECK_FALSE(classify(f));
     }
     SECTION("another run's nonce")
     {
