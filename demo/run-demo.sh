@@ -79,21 +79,20 @@ RS=(
     "absent $LAB_RS_ABSENT rs-unreachable"
 )
 
-FMT='%-12s %-8s %-16s %-15s %-44s %4s  %s\n'
+FMT='%-12s %-8s %-16s %-15s %-52s %4s  %s\n'
 rows=() mismatches=0
 
-# Detail column: the rtt when the line ends "in X ms", else the rest of the
-# verdict line, else the first line of stderr.
+# Detail column: what the verdict line says after "VERDICT ...: " (the
+# evidence: "echo reply in 0.05 ms", "time exceeded from ..."), else the
+# first line of stderr.
 detail_of() {
-    local out=$1 err=$2
-    if [[ $out =~ in\ ([0-9.]+\ ms)$ ]]; then
-        printf 'rtt %s\n' "${BASH_REMATCH[1]}"
-    elif [[ -n $out ]]; then
-        read -r _ rest <<<"$out"
-        printf '%s\n' "${rest:0:44}"
-    else
-        printf '%s\n' "${err%%$'\n'*}" | cut -c1-44
+    local out=${1%%$'\n'*} err=${2%%$'\n'*}
+    if [[ $out == *": "* ]]; then
+        out=${out#*: }
+    elif [[ -z $out ]]; then
+        out=$err
     fi
+    printf '%s\n' "${out:0:52}"
 }
 
 # run_row RIP ROLE BINARY-NAME EXPECTED-TOKEN CMD...  (EXPECTED-TOKEN "-":
