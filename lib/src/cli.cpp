@@ -8,6 +8,34 @@
 
 namespace vipcheck {
 
+namespace {
+
+// CLI11's INI reader, keeping only this binary's section. (CLI11 2.1's own
+// ConfigBase::section() drops every key of a section after the first.)
+class SectionConfig : public CLI::ConfigINI {
+public:
+    explicit SectionConfig(std::string section) : section_(std::move(section)) {}
+
+    std::vector<CLI::ConfigItem> from_config(std::istream& input) const override
+    {
+        std::vector<CLI::ConfigItem> mine;
+        for (auto& item : CLI::ConfigINI::from_config(input)) {
+            // "++" and "--" mark where sections begin and end; they name no option.
+            if (item.parents.size() != 1 || item.parents.front() != section_ || item.name == "++" ||
+                item.name == "--")
+                continue;
+            item.parents.clear();
+            mine.push_back(std::move(item));
+        }
+        return mine;
+    }
+
+private:
+    std::string section_;
+};
+
+} // namespace
+
 CommandLine::CommandLine(std::string tool, std::string description)
     : tool_(std::move(tool)), app_(std::move(description), tool_)
 {
@@ -33,8 +61,7 @@ CommandLine::CommandLine(std::string tool, std::string description)
     // ldirectord cannot pass options, so every option can also live in a file:
     // `[vip-icmp-check]` then `timeout = 300ms`. The command line wins.
     app_.set_config("--config", default_config_file, "Read options from this INI file, section [" + tool_ + "]");
-    app_.config_formatter(std::make_shared<CLI::ConfigINI>());
-    app_.get_config_formatter_base()->section(tool_);
+    app_.config_formatter(std::make_shared<SectionConfig>(tool_));
     app_.allow_config_extras(CLI::config_extras_mode::error);
 }
 
