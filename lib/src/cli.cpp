@@ -8,6 +8,36 @@
 
 namespace vipcheck {
 
+namespace {
+
+// One section per binary, read by hand on top of CLI11's INI parser: CLI11 2.1.2
+// (Debian 12) applies its own section() filter to the first key of a section only, and
+// emits section markers ("++"/"--") that it then rejects as unknown options, so no file
+// with a [section] could be read. Keys outside this binary's section are not its own.
+class SectionConfig : public CLI::ConfigINI {
+public:
+    explicit SectionConfig(std::string section) : section_(std::move(section)) {}
+
+    std::vector<CLI::ConfigItem> from_config(std::istream& input) const override
+    {
+        std::vector<CLI::ConfigItem> mine;
+        for (auto& item : CLI::ConfigINI::from_config(input)) {
+            if (item.name == "++" || item.name == "--")
+                continue;
+            if (item.parents.size() != 1 || item.parents.front() != section_)
+                continue;
+            item.parents.clear();
+            mine.push_back(std::move(item));
+        }
+        return mine;
+    }
+
+private:
+    std::string section_;
+};
+
+} // namespace
+
 CommandLine::CommandLine(std::string tool, std::string description)
     : tool_(std::move(tool)), app_(std::move(description), tool_)
 {
@@ -33,8 +63,7 @@ CommandLine::CommandLine(std::string tool, std::string description)
     // ldirectord cannot pass options, so every option can also live in a file:
     // `[vip-icmp-check]` then `timeout = 300ms`. The command line wins.
     app_.set_config("--config", default_config_file, "Read options from this INI file, section [" + tool_ + "]");
-    app_.config_formatter(std::make_shared<CLI::ConfigINI>());
-    app_.get_config_formatter_base()->section(tool_);
+    app_.config_formatter(std::make_shared<SectionConfig>(tool_));
     app_.allow_config_extras(CLI::config_extras_mode::error);
 }
 
