@@ -288,6 +288,9 @@ public:
         if (v == Verdict::Refused)
             why = fmt::format("connection refused by {} port {}", remote_.empty() ? options_.target.host : remote_,
                               options_.target.port);
+        else if (code == CURLE_INTERFACE_FAILED)
+            why = fmt::format("cannot bind to{}{}: {}", options_.interface.empty() ? "" : " --interface " + options_.interface,
+                              options_.source ? " --source " + options_.source->str() : "", why);
         return {v, why};
     }
 
