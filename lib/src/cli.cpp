@@ -10,10 +10,8 @@ namespace vipcheck {
 
 namespace {
 
-// One section per binary, read by hand on top of CLI11's INI parser: CLI11 2.1.2
-// (Debian 12) applies its own section() filter to the first key of a section only, and
-// emits section markers ("++"/"--") that it then rejects as unknown options, so no file
-// with a [section] could be read. Keys outside this binary's section are not its own.
+// CLI11's INI reader, keeping only this binary's section. (CLI11 2.1's own
+// ConfigBase::section() drops every key of a section after the first.)
 class SectionConfig : public CLI::ConfigINI {
 public:
     explicit SectionConfig(std::string section) : section_(std::move(section)) {}
@@ -22,9 +20,9 @@ public:
     {
         std::vector<CLI::ConfigItem> mine;
         for (auto& item : CLI::ConfigINI::from_config(input)) {
-            if (item.name == "++" || item.name == "--")
-                continue;
-            if (item.parents.size() != 1 || item.parents.front() != section_)
+            // "++" and "--" mark where sections begin and end; they name no option.
+            if (item.parents.size() != 1 || item.parents.front() != section_ || item.name == "++" ||
+                item.name == "--")
                 continue;
             item.parents.clear();
             mine.push_back(std::move(item));

@@ -83,6 +83,20 @@ void for_each_attribute(const nlmsghdr* m, std::size_t header, F&& f)
         &f);
 }
 
+const char* route_type_name(unsigned char type)
+{
+    switch (type) {
+    case RTN_BROADCAST: return "a broadcast route: the address is a broadcast address";
+    case RTN_ANYCAST: return "an anycast route";
+    case RTN_MULTICAST: return "a multicast route";
+    case RTN_BLACKHOLE: return "a blackhole route";
+    case RTN_UNREACHABLE: return "an unreachable route";
+    case RTN_PROHIBIT: return "a prohibit route";
+    case RTN_THROW: return "a throw route";
+    default: return "not a unicast route";
+    }
+}
+
 int af(Family f)
 {
     return f == Family::V4 ? AF_INET : AF_INET6;
@@ -152,7 +166,7 @@ Route RouteLookup::lookup(const IpAddress& destination, const std::string& inter
     if (type == RTN_LOCAL)
         route.local = true;
     else if (type != RTN_UNICAST)
-        throw Error(fmt::format("{}: the route is of type {} (unreachable, prohibit or blackhole)", what, type));
+        throw Error(fmt::format("{}: the kernel's route is {}", what, route_type_name(type)));
     if (source)
         route.source = *source;
     route.interface = this->interface(out_index);

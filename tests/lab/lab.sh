@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck source-path=SCRIPTDIR
 # lab.sh - network-namespace lab for vipcheck's end-to-end tests and demo.
 #
 #   tests/lab/lab.sh up   STATE_DIR    build the standard lab, write STATE_DIR/env

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck source-path=SCRIPTDIR
 # test_icmp.sh - lab test for vip-icmp-check.
 #
 #   tests/lab/test_icmp.sh build/tools/vip-icmp-check

@@ -1,0 +1,145 @@
+#!/usr/bin/env bash
+# shellcheck source-path=SCRIPTDIR
+# run-demo.sh - show vipcheck telling the realservers of an LVS-DR lab apart.
+#
+#   demo/run-demo.sh BUILD_DIR        (as root; e.g. demo/run-demo.sh build)
+#
+# Builds the namespace lab of tests/lab (one healthy realserver and four
+# broken ones), runs vip-icmp-check - and vip-syn-check / mgmt-http-check when
+# they have been built - from the director against every realserver, prints
+# one table row per run, and removes the lab on every way out.  Exit status 0
+# when every verdict is the expected one.
+#
+# Everything happens inside namespaces the lab creates, on TEST-NET addresses.
+set -uo pipefail
+
+if (($# != 1)); then
+    echo "usage: $0 BUILD_DIR" >&2
+    exit 1
+fi
+TOOLS=$(realpath -e -- "$1/tools" 2>/dev/null) || {
+    echo "run-demo: no tools directory in build dir '$1'" >&2
+    exit 1
+}
+ICMP=$TOOLS/vip-icmp-check
+SYN=$TOOLS/vip-syn-check
+HTTP=$TOOLS/mgmt-http-check
+[[ -x $ICMP ]] || {
+    echo "run-demo: $ICMP not built" >&2
+    exit 1
+}
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source=../tests/lab/harness.sh
+. "$ROOT/tests/lab/harness.sh"
+
+PY=/usr/bin/python3
+SERVICE_PORT=80 # the virtual service, bound to the VIP
+MGMT_PORT=8080  # the management/health port, bound to the RIP
+TIMEOUT=(--timeout 500ms)
+
+echo "building the lab ..."
+lab_begin
+
+# Wait until something listens on ADDR:PORT inside namespace NS (max ~3 s).
+wait_listen() {
+    local ns=$1 addr=$2 port=$3
+    for _ in $(seq 30); do
+        ip netns exec "$ns" ss -Hltn "src $addr:$port" | grep -q . && return 0
+        sleep 0.1
+    done
+    echo "run-demo: nothing listens on $addr:$port in $ns" >&2
+    return 1
+}
+
+# Listeners only on the healthy realserver: it alone serves the VIP.  They
+# live in the lab's namespace, so `lab.sh down` kills them with it.
+start_listeners() {
+    local www=$LAB_TMP/www
+    mkdir -p "$www" && echo "vipcheck demo: $LAB_RS_HEALTHY" >"$www/index.html" || return 1
+    ip netns exec "$LAB_NS_HEALTHY" "$PY" -m http.server --bind "$LAB_VIP" \
+        --directory "$www" "$SERVICE_PORT" >"$LAB_TMP/http-vip.log" 2>&1 &
+    ip netns exec "$LAB_NS_HEALTHY" "$PY" -m http.server --bind "$LAB_RS_HEALTHY" \
+        --directory "$www" "$MGMT_PORT" >"$LAB_TMP/http-rip.log" 2>&1 &
+    wait_listen "$LAB_NS_HEALTHY" "$LAB_VIP" "$SERVICE_PORT" &&
+        wait_listen "$LAB_NS_HEALTHY" "$LAB_RS_HEALTHY" "$MGMT_PORT"
+}
+
+if [[ -x $SYN || -x $HTTP ]]; then
+    echo "starting listeners on $LAB_VIP:$SERVICE_PORT and $LAB_RS_HEALTHY:$MGMT_PORT in rs-healthy ..."
+    start_listeners || exit 1
+fi
+
+# role  RIP  expected verdict token (for the VIP-aware checks)
+RS=(
+    "healthy $LAB_RS_HEALTHY up"
+    "novip $LAB_RS_NOVIP no-reply"
+    "dropped $LAB_RS_DROPPED no-reply"
+    "forward $LAB_RS_FORWARD vip-missing"
+    "absent $LAB_RS_ABSENT rs-unreachable"
+)
+
+FMT='%-12s %-8s %-16s %-15s %-64s %4s  %s\n'
+rows=() mismatches=0
+
+# Detail column: what the verdict line says after "VERDICT ...: " (the
+# evidence: "echo reply in 0.05 ms", "time exceeded from ..."), else the
+# first line of stderr.
+detail_of() {
+    local out=${1%%$'\n'*} err=${2%%$'\n'*}
+    if [[ $out == *": "* ]]; then
+        out=${out#*: }
+    elif [[ -z $out ]]; then
+        out=$err
+    fi
+    printf '%s\n' "${out:0:64}"
+}
+
+# run_row RIP ROLE BINARY-NAME EXPECTED-TOKEN CMD...  (EXPECTED-TOKEN "-":
+# only the exit status is judged, for checks without VIP verdict tokens)
+run_row() {
+    local rip=$1 role=$2 name=$3 want=$4 verdict="" mark="" want_rc=1
+    shift 4
+    [[ $role == healthy ]] && want_rc=0
+    lab_run "$@"
+    read -r verdict _ <<<"$LAB_OUT"
+    if [[ $LAB_RC != "$want_rc" || ($want != - && $verdict != "$want") ]]; then
+        mark="<- expected exit $want_rc"
+        [[ $want == - ]] || mark="<- expected $want, exit $want_rc"
+        mismatches=$((mismatches + 1))
+    fi
+    # shellcheck disable=SC2059 # FMT is ours and constant
+    rows+=("$(printf "$FMT" "$rip" "$role" "$name" "${verdict:--}" \
+        "$(detail_of "$LAB_OUT" "$LAB_ERR")" "$LAB_RC" "$mark")")
+}
+
+echo "probing from the director ($LAB_DIRECTOR_IP via $LAB_DIRECTOR_IF), VIP $LAB_VIP ..."
+for entry in "${RS[@]}"; do
+    read -r role rip want <<<"$entry"
+    run_row "$rip" "$role" vip-icmp-check "$want" \
+        in_director "$ICMP" "${TIMEOUT[@]}" "$LAB_VIP" "$rip"
+    if [[ -x $SYN ]]; then
+        run_row "$rip" "$role" vip-syn-check "$want" \
+            in_director "$SYN" "${TIMEOUT[@]}" "$LAB_VIP" "$SERVICE_PORT" "$rip"
+    fi
+    if [[ -x $HTTP ]]; then
+        run_row "$rip" "$role" mgmt-http-check - \
+            in_director "$HTTP" "${TIMEOUT[@]}" "http://$rip:$MGMT_PORT/"
+    fi
+done
+
+echo
+# shellcheck disable=SC2059
+printf "$FMT" REALSERVER ROLE BINARY VERDICT RTT/DETAIL EXIT ""
+# shellcheck disable=SC2059
+printf "$FMT" ---------- ---- ------ ------- ---------- ---- ""
+printf '%s\n' "${rows[@]}"
+echo
+[[ -x $SYN ]] || echo "(vip-syn-check not built: skipped)"
+[[ -x $HTTP ]] || echo "(mgmt-http-check not built: skipped)"
+if ((mismatches)); then
+    echo "$mismatches run(s) did not give the expected verdict"
+    exit 1
+fi
+echo "every verdict as expected; tearing the lab down"
+exit 0

@@ -1,0 +1,82 @@
+// Frames written out byte by byte for the tests, independent of libnet and of the
+// parsers under test (its own checksum), so a test can forge any field it likes.
+#pragma once
+
+#include <cstdint>
+#include <initializer_list>
+#include <vector>
+
+#include "vipcheck/address.hpp"
+
+namespace craft {
+
+using Bytes = std::vector<std::uint8_t>;
+
+inline std::uint16_t sum16(const Bytes& b, std::size_t from, std::size_t to, std::uint32_t acc = 0)
+{
+    for (std::size_t i = from; i < to; i += 2)
+        acc += static_cast<std::uint32_t>(b[i] << 8 | (i + 1 < to ? b[i + 1] : 0));
+    while (acc >> 16)
+        acc = (acc & 0xffff) + (acc >> 16);
+    return static_cast<std::uint16_t>(~acc);
+}
+
+inline void put16(Bytes& b, std::size_t at, std::uint16_t v)
+{
+    b[at] = static_cast<std::uint8_t>(v >> 8);
+    b[at + 1] = static_cast<std::uint8_t>(v);
+}
+
+inline void append(Bytes& b, const std::uint8_t* p, std::size_t n) { b.insert(b.end(), p, p + n); }
+
+inline Bytes ethernet(const vipcheck::MacAddress& dst, const vipcheck::MacAddress& src, std::uint16_t type)
+{
+    Bytes b;
+    append(b, dst.data(), 6);
+    append(b, src.data(), 6);
+    b.push_back(static_cast<std::uint8_t>(type >> 8));
+    b.push_back(static_cast<std::uint8_t>(type));
+    return b;
+}
+
+// Appends an IPv4 header and `payload` to `frame`, with a correct header checksum.
+inline void ipv4(Bytes& frame, const vipcheck::IpAddress& src, const vipcheck::IpAddress& dst, std::uint8_t proto,
+                 const Bytes& payload, std::uint8_t ttl = 64)
+{
+    const std::size_t at = frame.size();
+    Bytes h = {0x45, 0, 0, 0, 0x12, 0x34, 0x40, 0, ttl, proto, 0, 0};
+    append(h, src.data(), 4);
+    append(h, dst.data(), 4);
+    put16(h, 2, static_cast<std::uint16_t>(20 + payload.size()));
+    put16(h, 10, sum16(h, 0, 20));
+    frame.insert(frame.end(), h.begin(), h.end());
+    frame.insert(frame.end(), payload.begin(), payload.end());
+    (void)at;
+}
+
+// An ICMP message with a correct checksum: type, code, the 4-byte rest, data.
+inline Bytes icmp(std::uint8_t type, std::uint8_t code, std::uint16_t id, std::uint16_t seq, const Bytes& data)
+{
+    Bytes m = {type, code, 0, 0, 0, 0, 0, 0};
+    put16(m, 4, id);
+    put16(m, 6, seq);
+    m.insert(m.end(), data.begin(), data.end());
+    put16(m, 2, sum16(m, 0, m.size()));
+    return m;
+}
+
+inline Bytes arp_reply(const vipcheck::MacAddress& to_mac, const vipcheck::MacAddress& from_mac,
+                       const vipcheck::IpAddress& from_ip, const vipcheck::IpAddress& to_ip)
+{
+    Bytes b = ethernet(to_mac, from_mac, 0x0806);
+    const Bytes head = {0, 1, 8, 0, 6, 4, 0, 2};
+    b.insert(b.end(), head.begin(), head.end());
+    append(b, from_mac.data(), 6);
+    append(b, from_ip.data(), 4);
+    append(b, to_mac.data(), 6);
+    append(b, to_ip.data(), 4);
+    b.resize(60, 0);
+    return b;
+}
+
+} // namespace craft

@@ -1,0 +1,43 @@
+#include <catch2/catch.hpp>
+
+#include "vipcheck/address.hpp"
+
+using vipcheck::IpAddress;
+using vipcheck::MacAddress;
+
+TEST_CASE("IPv4 and IPv6 addresses parse strictly")
+{
+    REQUIRE(IpAddress::parse("192.0.2.1")->is_v4());
+    CHECK(IpAddress::parse("192.0.2.1")->str() == "192.0.2.1");
+    CHECK(IpAddress::parse("2001:db8::1")->str() == "2001:db8::1");
+    CHECK(IpAddress::parse("[2001:db8::20]")->str() == "2001:db8::20"); // ldirectord's brackets
+    CHECK(IpAddress::parse("fe80::1%eth0")->scope_name() == "eth0");
+    for (const char* bad : {"", "192.0.2", "192.0.2.256", "192.0.2.1 ", " 192.0.2.1", "1.2.3.4.5", "[192.0.2.1",
+                            "::ffff:192.0.2.1", "192.0.2.1%eth0", "fe80::1%", "example.org", "0x7f.1", "[]"})
+        CHECK_FALSE(IpAddress::parse(bad));
+}
+
+TEST_CASE("address classes")
+{
+    CHECK(IpAddress::parse("224.0.0.1")->is_multicast());
+    CHECK(IpAddress::parse("ff02::1")->is_multicast());
+    CHECK(IpAddress::parse("255.255.255.255")->is_broadcast());
+    CHECK(IpAddress::parse("0.0.0.0")->is_unspecified());
+    CHECK(IpAddress::parse("::")->is_unspecified());
+    CHECK(IpAddress::parse("127.0.0.5")->is_loopback());
+    CHECK(IpAddress::parse("::1")->is_loopback());
+    CHECK(IpAddress::parse("fe80::2")->is_link_local());
+    CHECK_FALSE(IpAddress::parse("192.0.2.1")->is_multicast());
+    CHECK(IpAddress::v4(0xc0000201) == *IpAddress::parse("192.0.2.1"));
+}
+
+TEST_CASE("MAC addresses")
+{
+    CHECK(MacAddress::parse("02:00:5E:10:00:0a")->str() == "02:00:5e:10:00:0a");
+    CHECK(MacAddress::parse("02-00-5e-10-00-0a")->str() == "02:00:5e:10:00:0a");
+    CHECK(MacAddress::parse("01:00:5e:00:00:01")->is_multicast());
+    CHECK(MacAddress::parse("00:00:00:00:00:00")->is_zero());
+    for (const char* bad : {"", "02:00:5e:10:00", "02:00:5e:10:00:0g", "02:00:5e:10:00:0a:", "0200.5e10.000a",
+                            "02:00:5e:10:00;0a"})
+        CHECK_FALSE(MacAddress::parse(bad));
+}
