@@ -288,6 +288,31 @@ lab_ping_check() {
     return 1
 }
 
+# lab_spawn NAME LOG CMD...: start a long-running command (a server) in the
+# background inside a lab host, output appended to LOG.  Nothing to stop by
+# hand: lab_down kills every process of the namespace.  LAB_SPAWNED_PID is its
+# pid (`ip netns exec` execs CMD).
+lab_spawn() {
+    local ns log=$2
+    ns=$(lab_ns "$1") || return 1
+    shift 2 || return 1
+    ip netns exec "$ns" "$@" >>"$log" 2>&1 </dev/null &
+    LAB_SPAWNED_PID=$!
+}
+
+# lab_wait_tcp NAME PORT [SECONDS]: wait (default 5 s) until a TCP listener on
+# PORT exists in host NAME, so a test never races its server's start-up.
+lab_wait_tcp() {
+    local name=$1 port=$2 secs=${3:-5} ns i
+    ns=$(lab_ns "$name") || return 1
+    for ((i = 0; i < secs * 10; i++)); do
+        [[ -n $(ip netns exec "$ns" ss -Hltn "sport = :$port" 2>/dev/null) ]] && return 0
+        sleep 0.1
+    done
+    _lab_err "nothing listens on TCP port $port in $name after ${secs}s"
+    return 1
+}
+
 # ---------------------------------------------------------------------------
 # extra realservers and TCP services (used by the vip-syn-check lab test)
 
