@@ -145,12 +145,15 @@ text = "\n".join(lines) + "\n"
 print(text, end="")
 
 # Chart: the distribution (CDF) of each contender's wall time, log scale.
+# gnuplot's default cycle has 8 colours; there are more contenders than that.
+palette = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
+           "#bcbd22", "#17becf", "#000000", "#393b79", "#ad494a", "#637939"]
 plots = []
 for i, (label, s) in enumerate(sorted(stats.items(), key=lambda kv: kv[1]["wall"][0])):
     dat = out / f"cdf-{label}.dat"
     n = len(s["walls"])
     dat.write_text("".join(f"{w} {(k + 1) / n}\n" for k, w in enumerate(s["walls"])))
-    plots.append(f"'{dat}' using 1:2 with steps lw 2 title '{label} (median {f(s['wall'][0])} ms)'")
+    plots.append(f"'{dat}' using 1:2 with steps lw 2 lc rgb '{palette[i % len(palette)]}' dt {1 + i // len(palette)} title '{label} (median {f(s['wall'][0])} ms)'")
 (out / "wall.gp").write_text(f"""set terminal pngcairo size 1200,700 font 'sans,11'
 set output '{out / "wall.png"}'
 set title 'Per-check wall time, fork to exit (CDF over runs; load {meta.get("load_start", "?")})'
