@@ -72,7 +72,7 @@ bad() {
     fi
     mapfile -t -O "${#r[@]}" r < <(_lab_timeout_reason)
     # Keep 100 kB of stderr out of the log: the first 300 characters tell.
-    LAB_ERR=${LAB_ERR:0:300}
+    LAB_ERR=${LAB_ERR:0:300} LAB_OUT=${LAB_OUT:0:300}
     _lab_report "$tool: $desc" "${r[@]}"
 }
 
@@ -174,7 +174,7 @@ bad "unterminated IPv6 literal" http "[2001:db8::11" -- "${T[@]}" "http://[2001:
 bad "ldirectord form with port 70000" http 70000 -- "${T[@]}" "$VIP" 80 "$RIP" 70000
 bad "negative timeout" http "'-1s'" -- -t -1s "http://$RIP/"
 bad "unknown option" http --frobnicate -- "${T[@]}" --frobnicate "http://$RIP/"
-bad "100 kB URL" http "http://$RIP/" -- "${T[@]}" "http://$RIP/$LONG"
+bad "100 kB URL port" http "http://$RIP:" -- "${T[@]}" "http://$RIP:$LONG/"
 
 echo "# bad-input cases: $CASES run ($(for t in "${!PER_TOOL[@]}"; do printf '%s=%s ' "$t" "${PER_TOOL[$t]}"; done)), $SKIPPED skipped (tool not built)"
 if ((CASES < 40)); then
