@@ -22,7 +22,8 @@ set -uo pipefail
 trust_tools "$@"
 
 RUNS=${VIPCHECK_FORGED_RUNS:-200}
-BATCH=40
+# Small batches: the forger (python) must keep up, so forgeries land while runs still listen.
+BATCH=20
 CONTROL_RUNS=5
 A=(-v --attempts 3 --timeout 1s)
 FORGER=$LAB_HARNESS_DIR/forger.py
