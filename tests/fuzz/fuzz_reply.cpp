@@ -24,9 +24,8 @@ ProbeContext context_from(const std::uint8_t*& data, std::size_t& size)
     c.vip = *IpAddress::parse("198.51.100.10");
     c.rip = *IpAddress::parse("192.0.2.11");
     c.attempts = 3;
-    // The SYN probe's nonce: fixed, matching the seed corpus's syn-ack frame (dport 40000,
-    // ack 0x01020305), so the fuzzer starts from an accepted SYN-ACK and mutates from there.
     c.port = 80;
+    // A fixed TCP nonce: the frame is the fuzzer's anyway, and the seed syn-ack answers it.
     c.nonce.source_port = 40000;
     c.nonce.isn = 0x01020304;
     if (size >= 5) {
@@ -55,11 +54,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             std::abort();
     }
     if (auto e = SynProbe{}.classify(frame, c)) {
-        // Same promise for the SYN matcher: only the realserver's MAC, to ours, and an
-        // attempt this run sent; an up or port-closed needs at least a whole TCP header.
         if (size < 14 || std::memcmp(data + 6, c.remote_mac.data(), 6) != 0 ||
             std::memcmp(data, c.local_mac.data(), 6) != 0 || e->attempt < 0 || e->attempt >= c.attempts)
             std::abort();
+        // A TCP verdict needs a whole TCP header behind Ethernet and IPv4.
         if ((e->verdict == Verdict::Up || e->verdict == Verdict::PortClosed) && size < 14 + 20 + 20)
             std::abort();
     }
