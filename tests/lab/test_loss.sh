@@ -12,11 +12,13 @@
 #
 # On the bound: a probe round trip survives with 0.7 * 0.7 = 0.49, so any
 # engine that sends 5 probes fails at least 0.51^5 = 3.5 % of runs, whatever
-# it does: issue 7's ">= 99 %" needs 7 or more round trips.  The engine today
-# also spends a probe slot per ARP request until the RIP resolves, which puts
-# the expected up-rate near 88 % (sum over k of 0.51^k * 0.49 * (1 - 0.51^(5-k))).
-# VIPCHECK_LOSS_MIN_UP (percent, default 80) sits safely under that, so the
-# test catches a collapse of the retry logic without flaking.
+# it does: issue 7's ">= 99 %" needs 7 or more round trips.  ARP retries run on
+# their own, faster schedule and the probes are spread over what is left of the
+# deadline once the RIP resolves, so the engine reaches that ceiling: expected
+# up-rate 1 - 0.51^5 = 96.5 % (less the ~0.1 % of runs whose ten ARP requests
+# all fail).  VIPCHECK_LOSS_MIN_UP (percent, default 90) sits five standard
+# deviations of a 200-run sample under that: it catches a retry logic that
+# wastes attempts without flaking.
 set -uo pipefail
 
 # shellcheck source=harness.sh
@@ -28,7 +30,7 @@ trust_tools "$@"
 RUNS=${VIPCHECK_LOSS_RUNS:-200}
 BATCH=${VIPCHECK_LOSS_BATCH:-25}
 BROKEN_RUNS=${VIPCHECK_LOSS_BROKEN_RUNS:-100}
-MIN_UP=${VIPCHECK_LOSS_MIN_UP:-80}
+MIN_UP=${VIPCHECK_LOSS_MIN_UP:-90}
 A=(--attempts 5 --timeout 1s)
 
 lab_begin
