@@ -16,9 +16,11 @@
 # their own, faster schedule and the probes are spread over what is left of the
 # deadline once the RIP resolves, so the engine reaches that ceiling: expected
 # up-rate 1 - 0.51^5 = 96.5 % (less the ~0.1 % of runs whose ten ARP requests
-# all fail).  VIPCHECK_LOSS_MIN_UP (percent, default 90) sits five standard
-# deviations of a 200-run sample under that: it catches a retry logic that
-# wastes attempts without flaking.
+# all fail); the SYN probe measured a little lower (93.5 % in one run of 200:
+# the realserver's own ARP for our source can be lost too).  VIPCHECK_LOSS_MIN_UP
+# (percent, default 88, the ceiling of the old engine that spent a probe per
+# ARP request) sits about three standard deviations of a 200-run sample under the
+# lower of those: it catches a retry logic that wastes attempts without flaking.
 set -uo pipefail
 
 # shellcheck source=harness.sh
@@ -30,7 +32,7 @@ trust_tools "$@"
 RUNS=${VIPCHECK_LOSS_RUNS:-200}
 BATCH=${VIPCHECK_LOSS_BATCH:-25}
 BROKEN_RUNS=${VIPCHECK_LOSS_BROKEN_RUNS:-100}
-MIN_UP=${VIPCHECK_LOSS_MIN_UP:-90}
+MIN_UP=${VIPCHECK_LOSS_MIN_UP:-88}
 A=(--attempts 5 --timeout 1s)
 
 lab_begin
@@ -54,15 +56,18 @@ fi
 # director; leaves the count of each verdict token in TALLY.
 declare -A TALLY
 tally() {
-    local n=$2 batch=$3 i j dir=$LAB_TMP/tally
+    local n=$2 batch=$3 i j dir=$LAB_TMP/tally pids
     shift 3
     [[ $1 == -- ]] && shift
     rm -rf "$dir" && mkdir -p "$dir"
     for ((i = 0; i < n; i += batch)); do
+        pids=()
         for ((j = i; j < i + batch && j < n; j++)); do
             in_director "$@" >"$dir/$j" 2>&1 &
+            pids+=($!)
         done
-        wait
+        # Not a bare `wait`: that would also wait for trust_listen's listener.
+        wait "${pids[@]}"
     done
     TALLY=()
     local token
