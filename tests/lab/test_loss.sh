@@ -12,11 +12,15 @@
 #
 # On the bound: a probe round trip survives with 0.7 * 0.7 = 0.49, so any
 # engine that sends 5 probes fails at least 0.51^5 = 3.5 % of runs, whatever
-# it does: issue 7's ">= 99 %" needs 7 or more round trips.  The engine today
-# also spends a probe slot per ARP request until the RIP resolves, which puts
-# the expected up-rate near 88 % (sum over k of 0.51^k * 0.49 * (1 - 0.51^(5-k))).
-# VIPCHECK_LOSS_MIN_UP (percent, default 80) sits safely under that, so the
-# test catches a collapse of the retry logic without flaking.
+# it does: issue 7's ">= 99 %" needs 7 or more round trips.  ARP retries run on
+# their own, faster schedule and the probes are spread over what is left of the
+# deadline once the RIP resolves, so the engine reaches that ceiling: expected
+# up-rate 1 - 0.51^5 = 96.5 % (less the ~0.1 % of runs whose ten ARP requests
+# all fail); the SYN probe measured a little lower (93.5 % in one run of 200:
+# the realserver's own ARP for our source can be lost too).  VIPCHECK_LOSS_MIN_UP
+# (percent, default 88, the ceiling of the old engine that spent a probe per
+# ARP request) sits about three standard deviations of a 200-run sample under the
+# lower of those: it catches a retry logic that wastes attempts without flaking.
 set -uo pipefail
 
 # shellcheck source=harness.sh
@@ -28,7 +32,7 @@ trust_tools "$@"
 RUNS=${VIPCHECK_LOSS_RUNS:-200}
 BATCH=${VIPCHECK_LOSS_BATCH:-25}
 BROKEN_RUNS=${VIPCHECK_LOSS_BROKEN_RUNS:-100}
-MIN_UP=${VIPCHECK_LOSS_MIN_UP:-80}
+MIN_UP=${VIPCHECK_LOSS_MIN_UP:-88}
 A=(--attempts 5 --timeout 1s)
 
 lab_begin
@@ -52,19 +56,17 @@ fi
 # director; leaves the count of each verdict token in TALLY.
 declare -A TALLY
 tally() {
-    local n=$2 batch=$3 i j dir=$LAB_TMP/tally
+    local n=$2 batch=$3 i j dir=$LAB_TMP/tally pids
     shift 3
     [[ $1 == -- ]] && shift
     rm -rf "$dir" && mkdir -p "$dir"
-    local -a pids
     for ((i = 0; i < n; i += batch)); do
         pids=()
         for ((j = i; j < i + batch && j < n; j++)); do
             in_director "$@" >"$dir/$j" 2>&1 &
             pids+=($!)
         done
-        # This batch only: a bare `wait` also waits for trust_listen's listener,
-        # which runs for an hour, and so hung the test until CTest's timeout.
+        # Not a bare `wait`: that would also wait for trust_listen's listener.
         wait "${pids[@]}"
     done
     TALLY=()
