@@ -19,8 +19,8 @@ set -uo pipefail
 trust_tools "$@"
 
 CHECK=$LAB_HARNESS_DIR/resource_check.py
-# Peak RSS bound: the tools link libpcap (for its filter compiler), libnet, libmnl
-# and libstdc++; 16 MiB is generous and still catches a runaway buffer.
+# Peak RSS bound: the tools link libpcap, libnet, libmnl and libstdc++ and map
+# a 64 KiB capture ring; 16 MiB is generous and still catches a runaway buffer.
 RSS_BOUND_KIB=${VIPCHECK_RSS_BOUND_KIB:-16384}
 for tool in strace valgrind /usr/bin/time; do
     command -v "$tool" >/dev/null || { echo "Bail out! $tool missing (scripts/install-deps)"; exit 1; }
