@@ -48,6 +48,12 @@ CommandLine::CommandLine(std::string tool, std::string description)
     app_.add_option("-a,--attempts", c.attempts, "Probes spread within the deadline; the first proof ends the run")
         ->capture_default_str();
     app_.add_option("--ttl", c.ttl, "TTL / hop limit of the probe")->capture_default_str();
+    app_.add_option("--encap", c.encap,
+                    "LVS-TUN realserver: send the probe to the VIP (TTL/hop limit --ttl) inside an ipip, gue or gre "
+                    "tunnel to RIP, routed normally (through a gateway if need be); the realserver must answer "
+                    "from the VIP directly. The inner family follows the VIP, the outer the RIP")
+        ->check(CLI::IsMember({"ipip", "gue", "gre"}));
+    app_.add_option("--encap-port", c.encap_port, "GUE's UDP port on the realserver (required with --encap gue)");
     auto* quiet = app_.add_flag("-q,--quiet", c.output.quiet, "Print nothing; the exit status tells");
     app_.add_flag("-v,--verbose", c.output.verbose, "Trace each step with its timing on stderr");
     auto* json = app_.add_flag("--json", c.output.json, "Print one JSON object on stdout");
