@@ -79,7 +79,7 @@ RS=(
     "absent $LAB_RS_ABSENT rs-unreachable"
 )
 
-FMT='%-12s %-8s %-16s %-15s %-52s %4s  %s\n'
+FMT='%-12s %-8s %-16s %-15s %-64s %4s  %s\n'
 rows=() mismatches=0
 
 # Detail column: what the verdict line says after "VERDICT ...: " (the
@@ -92,7 +92,7 @@ detail_of() {
     elif [[ -z $out ]]; then
         out=$err
     fi
-    printf '%s\n' "${out:0:52}"
+    printf '%s\n' "${out:0:64}"
 }
 
 # run_row RIP ROLE BINARY-NAME EXPECTED-TOKEN CMD...  (EXPECTED-TOKEN "-":

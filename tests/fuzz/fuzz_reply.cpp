@@ -1,0 +1,65 @@
+// libFuzzer target: any bytes as a received frame, against every reply matcher. The first
+// bytes choose the run's nonce and attempts, so the fuzzer can reach the accepting
+// paths, not only the rejecting ones. A crash, a sanitizer report or a broken
+// invariant is a finding.
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+
+#include "vipcheck/icmp_echo.hpp"
+
+using namespace vipcheck;
+
+namespace {
+
+ProbeContext context_from(const std::uint8_t*& data, std::size_t& size)
+{
+    ProbeContext c;
+    c.ifindex = 7;
+    c.ifname = "eth1";
+    c.local_mac = *MacAddress::parse("02:00:00:00:00:02");
+    c.remote_mac = *MacAddress::parse("02:00:00:00:00:11");
+    c.source = *IpAddress::parse("192.0.2.2");
+    c.vip = *IpAddress::parse("198.51.100.10");
+    c.rip = *IpAddress::parse("192.0.2.11");
+    c.attempts = 3;
+    if (size >= 5) {
+        c.nonce.id = static_cast<std::uint16_t>(data[0] << 8 | data[1]);
+        c.nonce.seq = static_cast<std::uint16_t>(data[2] << 8 | data[3]);
+        c.attempts = 1 + data[4] % 100;
+        data += 5;
+        size -= 5;
+    }
+    return c;
+}
+
+} // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size)
+{
+    const ProbeContext c = context_from(data, size);
+    const CapturedFrame frame{Bytes(data, size), 7};
+
+    if (auto e = EchoProbe{}.classify(frame, c)) {
+        // Whatever was accepted must have come from the realserver's MAC to ours.
+        if (size < 14 || std::memcmp(data + 6, c.remote_mac.data(), 6) != 0 ||
+            std::memcmp(data, c.local_mac.data(), 6) != 0 || e->attempt < 0 || e->attempt >= c.attempts)
+            std::abort();
+        if (e->verdict == Verdict::Up && EchoProbe::payload(c).size() + 42 > size)
+            std::abort();
+    }
+    // The parsers on their own, with and without the leniency for quoted packets.
+    if (auto eth = parse_ethernet(frame.bytes)) {
+        for (bool quoted : {false, true}) {
+            for (auto ip : {parse_ipv4(eth->payload, quoted), parse_ipv6(eth->payload, quoted)}) {
+                if (!ip)
+                    continue;
+                if (ip->payload.data() + ip->payload.size() > data + size)
+                    std::abort();
+                (void)parse_icmp(*ip, quoted);
+                (void)parse_tcp(*ip, quoted);
+            }
+        }
+    }
+    return 0;
+}
