@@ -49,9 +49,9 @@ CommandLine::CommandLine(std::string tool, std::string description)
         ->capture_default_str();
     app_.add_option("--ttl", c.ttl, "TTL / hop limit of the probe")->capture_default_str();
     app_.add_option("--encap", c.encap,
-                    "LVS-TUN realserver: send the probe to the VIP (TTL/hop limit --ttl) inside an ipip, gue or gre "
-                    "tunnel to RIP, routed normally (through a gateway if need be); the realserver must answer "
-                    "from the VIP directly. The inner family follows the VIP, the outer the RIP")
+                    "LVS-TUN realserver: probe the VIP inside an ipip, gue or gre tunnel to RIP (routed, via a "
+                    "gateway if need be); it must answer from the VIP directly. Inner family: the VIP's, outer: "
+                    "the RIP's")
         ->check(CLI::IsMember({"ipip", "gue", "gre"}));
     app_.add_option("--encap-port", c.encap_port, "GUE's UDP port on the realserver (required with --encap gue)");
     auto* quiet = app_.add_flag("-q,--quiet", c.output.quiet, "Print nothing; the exit status tells");
@@ -62,7 +62,9 @@ CommandLine::CommandLine(std::string tool, std::string description)
     json->excludes(nagios);
     quiet->excludes(json)->excludes(nagios);
     app_.set_version_flag("--version", std::string(tool_) + " " + version_string);
-    app_.add_option("args", positionals_, "Addresses and ports, see the synopsis");
+    app_.add_option("args", positionals_,
+                    "Addresses and ports, see the synopsis: IPv4 or IPv6, ldirectord's [2001:db8::1] and a "
+                    "link-local fe80::1%IF accepted");
 
     // ldirectord cannot pass options, so every option can also live in a file:
     // `[vip-icmp-check]` then `timeout = 300ms`. The command line wins.
