@@ -105,9 +105,8 @@ Outcome describe(const ProbeSession& s, const ProbeKind& kind, const ProbeOption
         out.fields.push_back({"encap", std::string(encap_name(c.tunnel->type))});
         out.fields.push_back({"next_hop", c.next_hop.str()});
     }
-    if (s.evidence())
-        for (const auto& f : s.evidence()->fields)
-            out.fields.push_back(f);
+    for (auto& f : kind.report_fields(c, s.evidence() ? &*s.evidence() : nullptr))
+        out.fields.push_back(std::move(f));
     return out;
 }
 
