@@ -13,9 +13,11 @@ constexpr std::uint8_t neighbour_advertisement = 136;
 constexpr std::uint8_t flag_solicited = 0x40;
 constexpr std::uint8_t option_target_link_address = 2;
 
-bool usable(const MacAddress& m)
+// A MAC that can be the next hop's: unicast, set, and not our own (a frame of ours
+// looped back, or a forgery, never names the realserver).
+bool usable(const MacAddress& m, const NeighbourQuery& q)
 {
-    return !m.is_zero() && !m.is_multicast();
+    return !m.is_zero() && !m.is_multicast() && !(m == q.local_mac);
 }
 
 std::optional<MacAddress> arp_answer(const EthernetFrame& eth, const NeighbourQuery& q)
@@ -24,7 +26,7 @@ std::optional<MacAddress> arp_answer(const EthernetFrame& eth, const NeighbourQu
         return std::nullopt;
     const auto arp = parse_arp(eth.payload);
     if (!arp || arp->operation != 2 || !(arp->sender_ip == q.target) || !(arp->target_ip == q.source) ||
-        !(arp->target_mac == q.local_mac) || !(arp->sender_mac == eth.source) || !usable(arp->sender_mac))
+        !(arp->target_mac == q.local_mac) || !(arp->sender_mac == eth.source) || !usable(arp->sender_mac, q))
         return std::nullopt;
     return arp->sender_mac;
 }
@@ -61,7 +63,7 @@ std::optional<MacAddress> nd_answer(const EthernetFrame& eth, const NeighbourQue
     // The option names the MAC; without it (allowed in a unicast answer) the Ethernet
     // source does. Both present and different: a proxy or a forgery, never the RIP.
     const MacAddress mac = option_mac.value_or(eth.source);
-    if (!(mac == eth.source) || !usable(mac))
+    if (!(mac == eth.source) || !usable(mac, q))
         return std::nullopt;
     return mac;
 }

@@ -136,6 +136,10 @@ TEST_CASE("neighbour advertisements with one wrong field are rejected")
     CHECK(rejected([](Advert& a) { a.options = {2, 1, 0x01, 0, 0, 0, 0, 0x11}; })); // multicast MAC
     CHECK(rejected([](Advert& a) { a.options = {2, 0, 0, 0, 0, 0, 0, 0}; }));       // zero-length option
     CHECK(rejected([](Advert& a) { a.options = {2, 2, 0, 0, 0, 0, 0, 0}; }));       // option past the end
+    CHECK(rejected([](Advert& a) { // our own MAC, without an option (found by fuzz_neighbour)
+        a.options = {0x0f, 1, 0, 0, 0, 0, 0, 0};
+        a.eth_src = mac("02:00:00:00:00:02");
+    }));
     CHECK(!answer(Advert{}.frame(), 8)); // other interface
     const auto f = Advert{}.frame();
     for (std::size_t n = 0; n < f.size(); ++n)
