@@ -22,14 +22,25 @@ ProbeSession::ProbeSession(const ProbeKind& kind, ProbeContext context, SessionP
       start_(start),
       deadline_(start + plan.timeout),
       query_(neighbour_query(context_)),
-      resolved_(!plan.resolve)
+      resolved_(!plan.resolve),
+      next_request_(start),
+      probe_base_(start)
 {
     context_.attempts = plan_.attempts;
 }
 
+// Probes are spread over what is left of the deadline once the MAC is known, so that
+// slow resolution (a lost ARP reply) does not eat the attempts.
 TimePoint ProbeSession::slot(int k) const
 {
-    return start_ + plan_.timeout * k / plan_.attempts;
+    return probe_base_ + (deadline_ - probe_base_) * k / plan_.attempts;
+}
+
+// Neighbour requests cost the realserver nothing and every probe waits on them:
+// twice as often as probes, so one lost reply delays the first probe only briefly.
+Duration ProbeSession::request_interval() const
+{
+    return plan_.timeout / (2 * plan_.attempts);
 }
 
 void ProbeSession::send_probe(TimePoint now, FrameBuilder& b, std::vector<Frame>& out)
@@ -47,22 +58,24 @@ void ProbeSession::on_timer(TimePoint now, FrameBuilder& b, std::vector<Frame>& 
 {
     if (finished(now) || evidence_)
         return;
+    if (!resolved_) {
+        if (now < next_request_)
+            return;
+        out.push_back(neighbour_request(b, query_));
+        ++requests_sent_;
+        next_request_ = now + request_interval();
+        trace_.step("resolve", "{} who-has {} tell {} on {} (request {})", neighbour_protocol(query_.target),
+                    query_.target.str(), query_.source.str(), context_.ifname, requests_sent_);
+        return;
+    }
     bool due = false;
     // Overdue slots collapse into one send: a late wake-up must not burst.
     while (next_slot_ < plan_.attempts && slot(next_slot_) <= now) {
         ++next_slot_;
         due = true;
     }
-    if (!due)
-        return;
-    if (!resolved_) {
-        out.push_back(neighbour_request(b, query_));
-        ++requests_sent_;
-        trace_.step("resolve", "{} who-has {} tell {} on {} (request {})", neighbour_protocol(query_.target),
-                    query_.target.str(), query_.source.str(), context_.ifname, requests_sent_);
-    } else if (probes_sent_ < plan_.attempts) {
+    if (due && probes_sent_ < plan_.attempts)
         send_probe(now, b, out);
-    }
 }
 
 void ProbeSession::on_frame(const CapturedFrame& f, TimePoint now, FrameBuilder& b, std::vector<Frame>& out)
@@ -79,8 +92,10 @@ void ProbeSession::on_frame(const CapturedFrame& f, TimePoint now, FrameBuilder&
                 resolved_at_ = now;
                 context_.remote_mac = *mac;
                 trace_.step("match", "replies must come from {}, {}", mac->str(), expected_mac_reason(context_));
-                if (probes_sent_ < plan_.attempts && !finished(now))
-                    send_probe(now, b, out);
+                probe_base_ = now;
+                next_slot_ = 0;
+                // The first probe goes out on the answer, not at the next timer.
+                on_timer(now, b, out);
             }
             return;
         }
@@ -119,11 +134,11 @@ TimePoint ProbeSession::next_wakeup() const
 {
     if (evidence_ && resolved_at_)
         return std::min(deadline_, *resolved_at_ + conflict_window);
-    TimePoint t = deadline_;
-    const bool more_to_send = !resolved_ || probes_sent_ < plan_.attempts;
-    if (more_to_send && next_slot_ < plan_.attempts)
-        t = std::min(t, slot(next_slot_));
-    return t;
+    if (!resolved_)
+        return std::min(deadline_, next_request_);
+    if (probes_sent_ < plan_.attempts && next_slot_ < plan_.attempts)
+        return std::min(deadline_, slot(next_slot_));
+    return deadline_;
 }
 
 Verdict ProbeSession::verdict() const

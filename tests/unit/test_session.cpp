@@ -73,6 +73,24 @@ TEST_CASE("resolve, probe at once, prove up after the conflict window")
     CHECK(s.probes_sent() == 1);
 }
 
+TEST_CASE("late resolution does not eat the attempts: probes spread over what is left")
+{
+    Harness h;
+    auto s = h.make(true, 300ms, 3);
+    s.on_timer(h.t0, h.builder, h.out);       // request 1 (lost)
+    s.on_timer(h.t0 + 50ms, h.builder, h.out); // request 2
+    CHECK(s.requests_sent() == 2);
+    h.out.clear();
+    h.feed(s, h.arp_from(mac("02:00:00:00:00:11")), 60ms);
+    CHECK(s.probes_sent() == 1); // at once on the answer
+    CHECK(s.next_wakeup() == h.t0 + 140ms); // 60 + (300 - 60) / 3
+    s.on_timer(h.t0 + 140ms, h.builder, h.out);
+    s.on_timer(h.t0 + 220ms, h.builder, h.out);
+    CHECK(s.probes_sent() == 3);
+    CHECK(s.requests_sent() == 2);
+    CHECK(s.verdict() == Verdict::NoReply);
+}
+
 TEST_CASE("two MACs answering for the RIP is a conflict, even after a reply")
 {
     Harness h;
@@ -97,7 +115,7 @@ TEST_CASE("the same MAC answering twice is no conflict")
     CHECK_FALSE(s.finished(h.t0 + 150us));
 }
 
-TEST_CASE("no ARP answer: requests at each slot, then rs-unreachable at the deadline")
+TEST_CASE("no ARP answer: requests twice per probe slot, then rs-unreachable at the deadline")
 {
     Harness h;
     auto s = h.make(true, 300ms, 3);
@@ -108,7 +126,8 @@ TEST_CASE("no ARP answer: requests at each slot, then rs-unreachable at the dead
             requests += is_arp(f);
         h.out.clear();
     }
-    CHECK(requests == 3);
+    CHECK(requests == 6);
+    CHECK(s.probes_sent() == 0);
     CHECK_FALSE(s.finished(h.t0 + 299ms));
     CHECK(s.finished(h.t0 + 300ms));
     CHECK(s.verdict() == Verdict::RsUnreachable);

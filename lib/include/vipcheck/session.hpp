@@ -53,6 +53,7 @@ public:
 private:
     void send_probe(TimePoint now, FrameBuilder& b, std::vector<Frame>& out);
     TimePoint slot(int k) const;
+    Duration request_interval() const;
 
     const ProbeKind& kind_;
     ProbeContext context_;
@@ -65,6 +66,8 @@ private:
     bool resolved_;
     std::optional<TimePoint> resolved_at_;
     std::vector<MacAddress> macs_;
+    TimePoint next_request_;
+    TimePoint probe_base_; // when the MAC became known: probes are spread from here
     int next_slot_ = 0;
     int probes_sent_ = 0;
     int requests_sent_ = 0;
