@@ -48,6 +48,12 @@ CommandLine::CommandLine(std::string tool, std::string description)
     app_.add_option("-a,--attempts", c.attempts, "Probes spread within the deadline; the first proof ends the run")
         ->capture_default_str();
     app_.add_option("--ttl", c.ttl, "TTL / hop limit of the probe")->capture_default_str();
+    app_.add_option("--encap", c.encap,
+                    "LVS-TUN realserver: probe the VIP inside an ipip, gue or gre tunnel to RIP (routed, via a "
+                    "gateway if need be); it must answer from the VIP directly. Inner family: the VIP's, outer: "
+                    "the RIP's")
+        ->check(CLI::IsMember({"ipip", "gue", "gre"}));
+    app_.add_option("--encap-port", c.encap_port, "GUE's UDP port on the realserver (required with --encap gue)");
     auto* quiet = app_.add_flag("-q,--quiet", c.output.quiet, "Print nothing; the exit status tells");
     app_.add_flag("-v,--verbose", c.output.verbose, "Trace each step with its timing on stderr");
     auto* json = app_.add_flag("--json", c.output.json, "Print one JSON object on stdout");
@@ -56,7 +62,9 @@ CommandLine::CommandLine(std::string tool, std::string description)
     json->excludes(nagios);
     quiet->excludes(json)->excludes(nagios);
     app_.set_version_flag("--version", std::string(tool_) + " " + version_string);
-    app_.add_option("args", positionals_, "Addresses and ports, see the synopsis");
+    app_.add_option("args", positionals_,
+                    "Addresses and ports, see the synopsis: IPv4 or IPv6, ldirectord's [2001:db8::1] and a "
+                    "link-local fe80::1%IF accepted");
 
     // ldirectord cannot pass options, so every option can also live in a file:
     // `[vip-icmp-check]` then `timeout = 300ms`. The command line wins.

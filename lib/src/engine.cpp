@@ -20,6 +20,27 @@ double ms(Duration d)
     return std::chrono::duration<double, std::milli>(d).count();
 }
 
+// The probe's own source when a tunnel carries another family than the RIP's (4in6,
+// 6in4): an address of ours in the VIP's family on the probe's interface, where the
+// realserver's direct reply must come back. A global address if there is one.
+IpAddress inner_source(RouteLookup& routes, const InterfaceInfo& interface, const IpAddress& vip)
+{
+    std::optional<IpAddress> chosen;
+    for (const auto& a : routes.addresses(interface.index, vip.family())) {
+        if (a == vip || a.is_loopback())
+            continue;
+        if (!chosen || (chosen->is_link_local() && !a.is_link_local()))
+            chosen = a;
+    }
+    if (!chosen)
+        throw Error(fmt::format("interface {} has no {} address to receive the realserver's reply from VIP {}: "
+                                "a tunnel to a RIP of the other family still needs one of the VIP's family",
+                                interface.name, vip.is_v4() ? "IPv4" : "IPv6", vip.str()));
+    if (chosen->is_link_local())
+        chosen->set_scope_id(static_cast<std::uint32_t>(interface.index));
+    return *chosen;
+}
+
 [[noreturn]] void interrupted(int signo)
 {
     throw Error(fmt::format("interrupted by {} before a verdict", sigabbrev_np(signo) ? sigabbrev_np(signo) : "a signal"));
@@ -40,6 +61,9 @@ Outcome describe(const ProbeSession& s, const ProbeKind& kind, const ProbeOption
     const bool mac_known = s.resolved() && !c.remote_mac.is_zero();
     out.subject = fmt::format("{} on {}{} via {} src {}", c.vip.str(), c.rip.str(),
                               mac_known ? " [" + c.remote_mac.str() + "]" : std::string(), c.ifname, c.source.str());
+    if (c.tunnel)
+        out.subject += fmt::format(" encap {}{}", encap_name(c.tunnel->type),
+                                   c.routed() ? " gateway " + c.next_hop.str() : std::string());
     if (s.rtt())
         out.rtt_ms = ms(*s.rtt());
     const std::string timeout = format_duration(o.timeout);
@@ -48,13 +72,15 @@ Outcome describe(const ProbeSession& s, const ProbeKind& kind, const ProbeOption
         std::string macs;
         for (const auto& m : s.macs_seen())
             macs += (macs.empty() ? "" : ", ") + m.str();
-        out.detail = fmt::format("{} answered ARP from {} MACs ({}): refusing to guess which is the realserver",
-                                 c.rip.str(), s.macs_seen().size(), macs);
+        out.detail = fmt::format("{} answered {} from {} MACs ({}): refusing to guess which is the {}",
+                                 c.next_hop.str(), neighbour_protocol(c.next_hop), s.macs_seen().size(), macs,
+                                 c.routed() ? "gateway" : "realserver");
         break;
     }
     case Verdict::RsUnreachable:
-        out.detail = fmt::format("no {} reply from {} within {} ({} request{})", c.rip.is_v4() ? "ARP" : "ND",
-                                 c.rip.str(), timeout, s.requests_sent(), s.requests_sent() == 1 ? "" : "s");
+        out.detail = fmt::format("no {} reply from {}{} within {} ({} request{})", neighbour_protocol(c.next_hop),
+                                 c.next_hop.str(), c.routed() ? " (the gateway to " + c.rip.str() + ")" : std::string(),
+                                 timeout, s.requests_sent(), s.requests_sent() == 1 ? "" : "s");
         break;
     case Verdict::NoReply:
         out.detail = fmt::format("no {} within {} ({} probe{})", kind.expected_reply(), timeout, s.probes_sent(),
@@ -75,6 +101,10 @@ Outcome describe(const ProbeSession& s, const ProbeKind& kind, const ProbeOption
         {"source", c.source.str()},
         {"attempts", std::int64_t{s.probes_sent()}},
     };
+    if (c.tunnel) {
+        out.fields.push_back({"encap", std::string(encap_name(c.tunnel->type))});
+        out.fields.push_back({"next_hop", c.next_hop.str()});
+    }
     for (auto& f : kind.report_fields(c, s.evidence() ? &*s.evidence() : nullptr))
         out.fields.push_back(std::move(f));
     return out;
@@ -88,9 +118,9 @@ Outcome run_probe(const ProbeOptions& o, const ProbeKind& kind, const SignalWatc
     if (auto signo = signals.pending())
         interrupted(*signo);
     const ProbeTarget& t = o.target;
-    if (t.vip.family() != t.rip.family())
+    if (t.vip.family() != t.rip.family() && !o.encap)
         throw Error(fmt::format("VIP {} and RIP {} are of different address families: a direct-routing probe "
-                                "uses one family",
+                                "uses one family (an LVS tunnel may mix them: give --encap)",
                                 t.vip.str(), t.rip.str()));
 
     RouteLookup routes;
@@ -100,9 +130,11 @@ Outcome run_probe(const ProbeOptions& o, const ProbeKind& kind, const SignalWatc
         throw Error(fmt::format("bad VIP {}: the kernel routes it as a broadcast address, not a virtual "
                                 "service address",
                                 t.vip.str()));
-    const Route route = direct_route(routes, t.rip, o.interface, o.source);
-    trace.step("route", "{} dev {} src {} table {} (mac {})", t.rip.str(), route.interface.name, route.source.str(),
-               route.table, route.interface.mac.str());
+    const Route route =
+        o.encap ? tunnel_route(routes, t.rip, o.interface, o.source) : direct_route(routes, t.rip, o.interface, o.source);
+    trace.step("route", "{}{} dev {} src {} table {} (mac {})", t.rip.str(),
+               route.gateway && !(*route.gateway == t.rip) ? " via " + route.gateway->str() : std::string(),
+               route.interface.name, route.source.str(), route.table, route.interface.mac.str());
     if (route.source == t.vip)
         throw Error(fmt::format("the kernel would send from the VIP {} to reach {}: vipcheck never sends from the "
                                 "VIP; give this host's own address with --source",
@@ -115,14 +147,25 @@ Outcome run_probe(const ProbeOptions& o, const ProbeKind& kind, const SignalWatc
     c.source = route.source;
     c.vip = t.vip;
     c.rip = t.rip;
+    c.next_hop = route.gateway.value_or(t.rip);
     c.port = t.port;
     c.ttl = o.ttl;
     c.attempts = o.attempts;
     c.nonce = Nonce::random();
     if (o.mac)
         c.remote_mac = *o.mac;
+    if (o.encap) {
+        c.tunnel = Tunnel{*o.encap, route.source, o.encap_port};
+        if (t.vip.family() != t.rip.family())
+            c.source = inner_source(routes, route.interface, t.vip);
+        trace.step("tunnel", "{} {} -> {}{}, inside: {} -> {} ttl {}", encap_name(*o.encap), c.tunnel->source.str(),
+                   t.rip.str(), o.encap == EncapType::Gue ? fmt::format(" port {}", o.encap_port) : std::string(),
+                   c.source.str(), t.vip.str(), o.ttl);
+    }
+    if (o.mac)
+        trace.step("match", "replies must come from {} (--mac), {}", o.mac->str(), expected_mac_reason(c));
 
-    const NeighbourQuery query{c.ifindex, c.local_mac, c.source, c.rip};
+    const NeighbourQuery query = neighbour_query(c);
     std::string filter = kind.capture_filter(c);
     if (!o.mac)
         filter = neighbour_filter(query) + " or " + filter;

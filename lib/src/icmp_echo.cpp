@@ -37,7 +37,11 @@ std::string EchoProbe::capture_filter(const ProbeContext& c) const
         return fmt::format("(icmp and dst host {} and ((src host {} and icmp[icmptype] == icmp-echoreply and "
                            "icmp[4:2] == {}) or icmp[icmptype] == icmp-timxceed or icmp[icmptype] == icmp-unreach))",
                            c.source.str(), c.vip.str(), c.nonce.id);
-    return fmt::format("(icmp6 and dst host {})", c.source.str());
+    // ICMPv6 with no extension header: the type at ip6[40], the echo id at ip6[44].
+    // Types 1 and 3 are unreachable and time exceeded.
+    return fmt::format("(icmp6 and ip6[6] == 58 and dst host {} and ((src host {} and ip6[40] == 129 and "
+                       "ip6[44:2] == {}) or ip6[40] == 1 or ip6[40] == 3))",
+                       c.source.str(), c.vip.str(), c.nonce.id);
 }
 
 Frame EchoProbe::build(FrameBuilder& b, const ProbeContext& c, int attempt) const

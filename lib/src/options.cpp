@@ -185,6 +185,27 @@ ProbeOptions make_probe_options(const CommonOptions& common, ProbeTarget target)
     if (o.source && o.source->family() != o.target.rip.family())
         throw Error(fmt::format("--source {} and RIP {} are of different address families", o.source->str(),
                                 o.target.rip.str()));
+    if (!common.encap.empty()) {
+        o.encap = parse_encap(common.encap);
+        if (!o.encap)
+            throw Error(fmt::format("bad --encap '{}': expected ipip, gue or gre (the realserver's LVS tunnel "
+                                    "type)",
+                                    common.encap));
+    }
+    if (o.encap == EncapType::Gue) {
+        // LVS has no default GUE port either (`type gue port NUM`, ipvsadm --tun-port).
+        if (common.encap_port < 1 || common.encap_port > 65535)
+            throw Error(fmt::format("--encap gue needs --encap-port: the realserver's GUE port from 1 to 65535 "
+                                    "(keepalived's `lvs_method TUN type gue port NUM`), got {}",
+                                    common.encap_port));
+        o.encap_port = static_cast<std::uint16_t>(common.encap_port);
+    } else if (common.encap_port != 0) {
+        throw Error(fmt::format("--encap-port {} applies only to --encap gue", common.encap_port));
+    }
+    if (!o.encap && o.target.vip.family() != o.target.rip.family())
+        throw Error(fmt::format("VIP {} and RIP {} are of different address families: a direct-routing probe "
+                                "uses one family (an LVS tunnel may mix them: give --encap)",
+                                o.target.vip.str(), o.target.rip.str()));
     return o;
 }
 

@@ -43,7 +43,35 @@ Envelope ProbeContext::envelope(int attempt) const
     e.destination = vip;
     e.ttl = ttl;
     e.ip_id = static_cast<std::uint16_t>(nonce.id + attempt);
+    if (tunnel) {
+        Encapsulation t;
+        t.type = tunnel->type;
+        t.source = tunnel->source;
+        t.destination = rip;
+        // Its own id sequence, so that an ICMP error quoting the outer header is never
+        // mistaken for one quoting the probe.
+        t.ip_id = static_cast<std::uint16_t>(nonce.id + 0x8000 + attempt);
+        t.port = tunnel->port;
+        // udp_flow_src_port() hashes the flow into one source port: one random port from
+        // the ephemeral range for the whole run stands in for that hash.
+        t.source_port = nonce.source_port;
+        e.encap = t;
+    }
     return e;
+}
+
+std::string expected_mac_reason(const ProbeContext& c)
+{
+    if (!c.tunnel)
+        return fmt::format("the MAC of RIP {}: a direct-routing realserver answers for the VIP itself", c.rip.str());
+    if (c.routed())
+        return fmt::format("the MAC of gateway {}, not of RIP {}: the RIP is routed, and the realserver answers "
+                           "from the VIP directly (not through the tunnel), so its reply reaches us through that "
+                           "gateway",
+                           c.next_hop.str(), c.rip.str());
+    return fmt::format("the MAC of RIP {}: the tunnel realserver is on-link and answers from the VIP directly, "
+                       "not through the tunnel",
+                       c.rip.str());
 }
 
 std::optional<IpPacket> ip_from_realserver(const CapturedFrame& f, const ProbeContext& c)
@@ -53,7 +81,7 @@ std::optional<IpPacket> ip_from_realserver(const CapturedFrame& f, const ProbeCo
     const auto eth = parse_ethernet(f.bytes);
     if (!eth || !(eth->source == c.remote_mac) || !(eth->destination == c.local_mac))
         return std::nullopt;
-    if (c.source.is_v4())
+    if (c.vip.is_v4())
         return eth->type == ethertype_ipv4 ? parse_ipv4(eth->payload) : std::nullopt;
     return eth->type == ethertype_ipv6 ? parse_ipv6(eth->payload) : std::nullopt;
 }

@@ -277,8 +277,10 @@ std::vector<IpAddress> RouteLookup::addresses(int index, Family family)
     return found;
 }
 
-Route direct_route(RouteLookup& routes, const IpAddress& rip, const std::string& interface,
-                   const std::optional<IpAddress>& source)
+namespace {
+
+Route probe_route(RouteLookup& routes, const IpAddress& rip, const std::string& interface,
+                  const std::optional<IpAddress>& source, bool tunnel)
 {
     std::string ifname = interface;
     if (!rip.scope_name().empty()) {
@@ -287,6 +289,10 @@ Route direct_route(RouteLookup& routes, const IpAddress& rip, const std::string&
                                     ifname));
         ifname = rip.scope_name();
     }
+    // fe80::/10 exists on every link: without a scope the kernel would pick one.
+    if (rip.family() == Family::V6 && rip.is_link_local() && ifname.empty())
+        throw Error(fmt::format("RIP {} is link-local: say which link, as {}%IF or with --interface IF",
+                                rip.str(), rip.str()));
     if (!ifname.empty()) {
         const InterfaceInfo info = routes.interface(ifname);
         if (!info.up())
@@ -297,7 +303,7 @@ Route direct_route(RouteLookup& routes, const IpAddress& rip, const std::string&
     Route route = routes.lookup(rip, ifname, source);
     if (route.local)
         throw Error(fmt::format("RIP {} is an address of this host, not a realserver", rip.str()));
-    if (route.gateway && !(*route.gateway == rip))
+    if (route.gateway && !(*route.gateway == rip) && !tunnel)
         throw Error(fmt::format("RIP {} is reached through gateway {} on {}: direct routing needs the realserver "
                                 "on a directly connected network (fix the route, or use --encap for a tunnel "
                                 "realserver)",
@@ -314,6 +320,20 @@ Route direct_route(RouteLookup& routes, const IpAddress& rip, const std::string&
     if (rip.family() == Family::V6 && rip.is_link_local())
         route.source.set_scope_id(static_cast<std::uint32_t>(route.interface.index));
     return route;
+}
+
+} // namespace
+
+Route direct_route(RouteLookup& routes, const IpAddress& rip, const std::string& interface,
+                   const std::optional<IpAddress>& source)
+{
+    return probe_route(routes, rip, interface, source, false);
+}
+
+Route tunnel_route(RouteLookup& routes, const IpAddress& rip, const std::string& interface,
+                   const std::optional<IpAddress>& source)
+{
+    return probe_route(routes, rip, interface, source, true);
 }
 
 } // namespace vipcheck

@@ -21,7 +21,7 @@ ProbeSession::ProbeSession(const ProbeKind& kind, ProbeContext context, SessionP
       trace_(trace),
       start_(start),
       deadline_(start + plan.timeout),
-      query_{context_.ifindex, context_.local_mac, context_.source, context_.rip},
+      query_(neighbour_query(context_)),
       resolved_(!plan.resolve),
       next_request_(start),
       probe_base_(start)
@@ -64,8 +64,8 @@ void ProbeSession::on_timer(TimePoint now, FrameBuilder& b, std::vector<Frame>& 
         out.push_back(neighbour_request(b, query_));
         ++requests_sent_;
         next_request_ = now + request_interval();
-        trace_.step("resolve", "who-has {} tell {} on {} (request {})", query_.target.str(), query_.source.str(),
-                    context_.ifname, requests_sent_);
+        trace_.step("resolve", "{} who-has {} tell {} on {} (request {})", neighbour_protocol(query_.target),
+                    query_.target.str(), query_.source.str(), context_.ifname, requests_sent_);
         return;
     }
     bool due = false;
@@ -91,6 +91,7 @@ void ProbeSession::on_frame(const CapturedFrame& f, TimePoint now, FrameBuilder&
                 resolved_ = true;
                 resolved_at_ = now;
                 context_.remote_mac = *mac;
+                trace_.step("match", "replies must come from {}, {}", mac->str(), expected_mac_reason(context_));
                 probe_base_ = now;
                 next_slot_ = 0;
                 // The first probe goes out on the answer, not at the next timer.

@@ -21,6 +21,9 @@
 #                         -> a TTL-1 packet to the VIP earns ICMP time-exceeded
 #   (absent)  192.0.2.99  held by nobody -> does not resolve at L2
 #
+# The IPv6 plane repeats every case on the same hosts: director 2001:db8::2,
+# realservers 2001:db8::11..14 and ::99 (absent), VIP 2001:db8:100::10.
+#
 # Safety: namespace names carry a per-lab prefix (vcl<pid>-) so labs can run
 # side by side.  STATE_DIR/state records each namespace right after it was
 # created, with its nsfs inode; `down` refuses names without the lab's prefix
@@ -36,6 +39,14 @@ LAB_DEF_RS_NOVIP=192.0.2.12
 LAB_DEF_RS_DROPPED=192.0.2.13
 LAB_DEF_RS_FORWARD=192.0.2.14
 LAB_DEF_RS_ABSENT=192.0.2.99
+# The IPv6 plane: the same hosts and cases in 2001:db8::/64, the VIP in another /64.
+LAB_DEF_VIP6=2001:db8:100::10
+LAB_DEF_DIRECTOR_IP6=2001:db8::2
+LAB_DEF_RS6_HEALTHY=2001:db8::11
+LAB_DEF_RS6_NOVIP=2001:db8::12
+LAB_DEF_RS6_DROPPED=2001:db8::13
+LAB_DEF_RS6_FORWARD=2001:db8::14
+LAB_DEF_RS6_ABSENT=2001:db8::99
 
 # ---------------------------------------------------------------------------
 # small helpers
@@ -387,6 +398,7 @@ EOF
     _lab_x ip -n "$(lab_ns forward)" route add default via "$LAB_DEF_DIRECTOR_IP" || return 1
 
     lab_watch_vip "$vip" || return 1
+    lab_up_v6 || return 1
 
     lab_env LAB_DIRECTOR_NS "$(lab_ns director)" &&
         lab_env LAB_VIP "$vip" &&
@@ -401,6 +413,72 @@ EOF
     lab_check || return 1
     # Written last: its presence means the whole lab came up and was checked.
     lab_env LAB_READY 1
+}
+
+# The IPv6 plane of the standard lab, on the hosts lab_up made: the same cases.
+# Linux answers neighbour solicitations only for addresses of the receiving
+# interface, so a VIP on lo needs no arp_ignore counterpart.
+lab_up_v6() {
+    local vip6=$LAB_DEF_VIP6
+    _lab_x ip -n "$(lab_ns director)" -6 addr add "$LAB_DEF_DIRECTOR_IP6/64" dev eth0 nodad || return 1
+    lab_vip_on_lo director "$vip6" || return 1
+    _lab_x ip -n "$(lab_ns healthy)" -6 addr add "$LAB_DEF_RS6_HEALTHY/64" dev eth0 nodad || return 1
+    lab_vip_on_lo healthy "$vip6" || return 1
+    _lab_x ip -n "$(lab_ns novip)" -6 addr add "$LAB_DEF_RS6_NOVIP/64" dev eth0 nodad || return 1
+    # Unlike IPv4, a non-forwarding IPv6 host with no route for a destination
+    # answers "no route" (ip6_pkt_drop); with a default route, as every real
+    # realserver has, it drops the packet silently (ip6_forward): no-reply.
+    _lab_x ip -n "$(lab_ns novip)" -6 route add default via "$LAB_DEF_DIRECTOR_IP6" || return 1
+    _lab_x ip -n "$(lab_ns dropped)" -6 addr add "$LAB_DEF_RS6_DROPPED/64" dev eth0 nodad || return 1
+    lab_vip_on_lo dropped "$vip6" || return 1
+    lab_nft dropped <<EOF || return 1
+table inet vcldrop6 {
+    chain input {
+        type filter hook input priority 0; policy accept;
+        ip6 daddr $vip6 drop
+    }
+}
+EOF
+    _lab_x ip -n "$(lab_ns forward)" -6 addr add "$LAB_DEF_RS6_FORWARD/64" dev eth0 nodad || return 1
+    lab_sysctl forward net.ipv6.conf.all.forwarding=1 || return 1
+    _lab_x ip -n "$(lab_ns forward)" -6 route add default via "$LAB_DEF_DIRECTOR_IP6" || return 1
+    lab_watch_vip6 "$vip6" || return 1
+    lab_env LAB_VIP6 "$vip6" &&
+        lab_env LAB_DIRECTOR_IP6 "$LAB_DEF_DIRECTOR_IP6" &&
+        lab_env LAB_RS6_HEALTHY "$LAB_DEF_RS6_HEALTHY" &&
+        lab_env LAB_RS6_NOVIP "$LAB_DEF_RS6_NOVIP" &&
+        lab_env LAB_RS6_DROPPED "$LAB_DEF_RS6_DROPPED" &&
+        lab_env LAB_RS6_FORWARD "$LAB_DEF_RS6_FORWARD" &&
+        lab_env LAB_RS6_ABSENT "$LAB_DEF_RS6_ABSENT"
+}
+
+# The IPv6 counterpart of lab_watch_vip: neighbour solicitations for the VIP
+# (to its solicited-node group or to the VIP itself), ND from the VIP, and IPv6
+# packets from the director with the VIP as source.  lab_vip6_leaks prints the
+# total.
+lab_watch_vip6() {
+    local vip6=$1 sw=${LAB_SWITCH:?} group
+    group=$(/usr/bin/python3 -c 'import ipaddress,sys; a=ipaddress.IPv6Address(sys.argv[1]).packed; print(ipaddress.IPv6Address(bytes.fromhex("ff0200000000000000000001ff")+a[13:]))' "$vip6") || return 1
+    lab_nft "$sw" <<EOF
+table bridge vclwatch6 {
+    counter vip_nd { }
+    counter vip_src { }
+    chain watch {
+        type filter hook forward priority 0; policy accept;
+        ip6 daddr $group icmpv6 type nd-neighbor-solicit counter name vip_nd
+        ip6 daddr $vip6 icmpv6 type nd-neighbor-solicit counter name vip_nd
+        ip6 saddr $vip6 icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert } counter name vip_nd
+        iifname "p-director" ip6 saddr $vip6 counter name vip_src
+    }
+}
+EOF
+}
+
+lab_vip6_leaks() {
+    local ns=${LAB_SWITCH_NS:-}
+    [[ -n $ns ]] || ns=$(lab_ns "${LAB_SWITCH:-sw}") || return 1
+    ip netns exec "$ns" nft list table bridge vclwatch6 2>/dev/null |
+        awk '/counter vip_/ { getline; n += $2 } END { print n + 0 }'
 }
 
 # Sanity checks of the standard lab; each failure is named.
@@ -418,7 +496,17 @@ lab_check() {
         _lab_err "director routes $LAB_DEF_RS_HEALTHY unexpectedly: $route"
         ok=1
     fi
+    lab_ping_check director "$LAB_DEF_RS6_HEALTHY" "$LAB_DEF_RS6_NOVIP" \
+        "$LAB_DEF_RS6_DROPPED" "$LAB_DEF_RS6_FORWARD" || ok=1
+    if lab_exec director ping -n -q -c 1 -W 1 "$LAB_DEF_RS6_ABSENT" >/dev/null 2>&1; then
+        _lab_err "$LAB_DEF_RS6_ABSENT answered, but nobody should hold it"
+        ok=1
+    fi
     # The pings above must not have leaked the VIP onto the wire.
+    if [[ $(lab_vip6_leaks) != 0 ]]; then
+        _lab_err "IPv6 VIP seen in ND/source on the switch while building the lab"
+        ok=1
+    fi
     if [[ $(lab_vip_leaks) != 0 ]]; then
         _lab_err "VIP seen in ARP/source on the switch while building the lab"
         ok=1

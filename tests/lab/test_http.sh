@@ -30,15 +30,11 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 lab_begin
 
 RS=$LAB_RS_HEALTHY
-RS6=2001:db8::11
-DIR6=2001:db8::2
+# The standard lab's IPv6 plane (lab_up_v6) gives the director and the healthy
+# realserver their IPv6 addresses (RS6 is the healthy one).
+RS6=$LAB_RS6_HEALTHY
 WORK=$LAB_TMP/http
 mkdir -p "$WORK/pki" "$WORK/www"
-
-# --- IPv6 on the director and the healthy realserver ----------------------
-lab_exec director ip -6 addr add "$DIR6/64" dev eth0 nodad &&
-    lab_exec healthy ip -6 addr add "$RS6/64" dev eth0 nodad ||
-    { echo "Bail out! cannot add IPv6 addresses"; exit 1; }
 
 # --- a CA, a server certificate, a client certificate, and a stranger -----
 pki() { openssl "$@" >>"$WORK/pki/log" 2>&1; }

@@ -65,6 +65,41 @@ inline Bytes icmp(std::uint8_t type, std::uint8_t code, std::uint16_t id, std::u
     return m;
 }
 
+// Appends an IPv6 header and `payload` (next header `nh`) to `frame`.
+inline void ipv6(Bytes& frame, const vipcheck::IpAddress& src, const vipcheck::IpAddress& dst, std::uint8_t nh,
+                 const Bytes& payload, std::uint8_t hop_limit = 64)
+{
+    Bytes h = {0x60, 0, 0, 0, 0, 0, nh, hop_limit};
+    put16(h, 4, static_cast<std::uint16_t>(payload.size()));
+    append(h, src.data(), 16);
+    append(h, dst.data(), 16);
+    frame.insert(frame.end(), h.begin(), h.end());
+    frame.insert(frame.end(), payload.begin(), payload.end());
+}
+
+// An ICMPv6 message with a correct checksum over the pseudo-header: type, code, the
+// 4-byte rest (`rest`), data.
+inline Bytes icmpv6(const vipcheck::IpAddress& src, const vipcheck::IpAddress& dst, std::uint8_t type,
+                    std::uint8_t code, std::uint32_t rest, const Bytes& data)
+{
+    Bytes m = {type, code, 0, 0};
+    m.push_back(static_cast<std::uint8_t>(rest >> 24));
+    m.push_back(static_cast<std::uint8_t>(rest >> 16));
+    m.push_back(static_cast<std::uint8_t>(rest >> 8));
+    m.push_back(static_cast<std::uint8_t>(rest));
+    m.insert(m.end(), data.begin(), data.end());
+    Bytes pseudo;
+    append(pseudo, src.data(), 16);
+    append(pseudo, dst.data(), 16);
+    pseudo.insert(pseudo.end(), {0, 0, 0, 0, 0, 0, 0, 58});
+    put16(pseudo, 34, static_cast<std::uint16_t>(m.size()));
+    std::uint32_t acc = 0;
+    for (std::size_t i = 0; i < pseudo.size(); i += 2)
+        acc += static_cast<std::uint32_t>(pseudo[i] << 8 | pseudo[i + 1]);
+    put16(m, 2, sum16(m, 0, m.size(), acc));
+    return m;
+}
+
 inline Bytes arp_reply(const vipcheck::MacAddress& to_mac, const vipcheck::MacAddress& from_mac,
                        const vipcheck::IpAddress& from_ip, const vipcheck::IpAddress& to_ip)
 {

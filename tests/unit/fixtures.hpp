@@ -18,6 +18,7 @@ inline vipcheck::ProbeContext context()
     c.source = ip("192.0.2.2");
     c.vip = ip("198.51.100.10");
     c.rip = ip("192.0.2.11");
+    c.next_hop = c.rip;
     c.port = 80;
     c.ttl = 1;
     c.attempts = 3;

@@ -5,9 +5,11 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "vipcheck/address.hpp"
+#include "vipcheck/encap.hpp"
 #include "vipcheck/packet.hpp"
 
 struct libnet_context;
@@ -19,7 +21,26 @@ using Frame = std::vector<std::uint8_t>;
 // Some drivers drop frames shorter than the Ethernet minimum instead of padding them.
 inline constexpr std::size_t min_frame_size = 60;
 
-// The Ethernet and IP layers common to every probe.
+// LVS tunneling (`lvs_method TUN type ipip|gue|gre`), as the kernel's ip_vs_xmit.c
+// encapsulates: IPIP puts the inner packet right after the outer IP header (protocol 4
+// for IPv4 inside, 41 for IPv6 inside, whatever the outer family); GRE adds a 4-byte
+// header (no checksum, key or sequence) whose protocol is the inner EtherType; GUE adds
+// UDP to the configured port and a 4-byte GUE version 0 header whose protocol field is
+// 4 or 41.
+// The outer packet of a tunnelled probe: from us to the RIP, routed normally.
+struct Encapsulation {
+    EncapType type = EncapType::Ipip;
+    IpAddress source;               // ours, in the RIP's family
+    IpAddress destination;          // the RIP
+    std::uint8_t ttl = 64;          // a routed packet: the kernel's default hop limit
+    std::uint16_t ip_id = 0;        // IPv4 identification (IPv6: flow label's low bits)
+    std::uint16_t port = 0;         // GUE: the realserver's GUE port
+    std::uint16_t source_port = 0;  // GUE: the flow's source port, as udp_flow_src_port picks
+};
+
+// The Ethernet and IP layers common to every probe. With `encap` set, the IP packet
+// (source -> destination, the probe to the VIP) travels inside the tunnel, and the
+// Ethernet frame carries the outer packet.
 struct Envelope {
     MacAddress source_mac;
     MacAddress destination_mac;
@@ -27,6 +48,7 @@ struct Envelope {
     IpAddress destination;
     std::uint8_t ttl = 1;
     std::uint16_t ip_id = 0; // IPv4 identification (IPv6: flow label's low bits)
+    std::optional<Encapsulation> encap;
 };
 
 struct TcpHeader {
@@ -48,11 +70,19 @@ public:
 
     // Who has `target_ip`? Tell `sender_ip`: broadcast, never for the VIP.
     Frame arp_request(const MacAddress& sender_mac, const IpAddress& sender_ip, const IpAddress& target_ip);
+    // IPv6 neighbour solicitation for `target_ip` from `sender_ip` to the target's
+    // solicited-node multicast group, with our source link-layer address option.
+    Frame neighbour_solicitation(const MacAddress& sender_mac, const IpAddress& sender_ip,
+                                 const IpAddress& target_ip);
     Frame icmp_echo(const Envelope& e, std::uint16_t id, std::uint16_t seq, Bytes payload);
     Frame tcp(const Envelope& e, const TcpHeader& t);
 
 private:
     Frame finish();
+    // Adds the IP header (and the tunnel, if any) below the upper layer just built, then
+    // the Ethernet header, and assembles the frame.
+    Frame finish_ip(const Envelope& e, std::uint8_t protocol, std::size_t upper_length);
+    std::vector<std::uint8_t> assemble();
 
     struct Destroyer {
         void operator()(libnet_context* l) const;

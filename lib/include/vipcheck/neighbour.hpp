@@ -1,5 +1,6 @@
-// Link-layer resolution of the realserver (or next hop): the request we broadcast and
-// the pure test of whether a captured frame answers it.
+// Link-layer resolution of the realserver (or next hop): the request we send and the
+// pure test of whether a captured frame answers it. ARP for IPv4, neighbour discovery
+// (RFC 4861) for IPv6. Never for the VIP: the target is the RIP or a gateway.
 #pragma once
 
 #include <optional>
@@ -17,14 +18,22 @@ struct NeighbourQuery {
     IpAddress target; // the RIP or the next hop: never the VIP
 };
 
-// An ARP request for IPv4. Throws Error for IPv6 until neighbour discovery exists.
+// What a probe context resolves: its next hop, asked from our address in that family
+// (the tunnel's outer source when tunnelled).
+NeighbourQuery neighbour_query(const ProbeContext& c);
+
+// An ARP request (IPv4) or a neighbour solicitation to the target's solicited-node
+// group (IPv6).
 Frame neighbour_request(FrameBuilder& b, const NeighbourQuery& q);
 
-// The MAC that answered, if the frame is an ARP reply from `target` to us, on our
-// interface, with a consistent Ethernet source.
+// The MAC that answered, if the frame is an ARP reply from `target` to us, or a
+// solicited neighbour advertisement for `target` to us, on our interface.
 std::optional<MacAddress> neighbour_answer(const CapturedFrame& f, const NeighbourQuery& q);
 
 // Kernel filter for the answers (pcap syntax).
 std::string neighbour_filter(const NeighbourQuery& q);
+
+// "ARP" or "ND", for messages.
+const char* neighbour_protocol(const IpAddress& target);
 
 } // namespace vipcheck

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "vipcheck/address.hpp"
+#include "vipcheck/encap.hpp"
 
 namespace vipcheck {
 
@@ -37,6 +38,8 @@ struct CommonOptions {
     std::string timeout = "1s";
     int attempts = 3;
     int ttl = 1;
+    std::string encap;   // --encap ipip|gue|gre: an LVS-TUN realserver
+    int encap_port = 0;  // --encap-port: GUE's port (required with gue, as in LVS)
     OutputOptions output;
 };
 
@@ -65,6 +68,8 @@ struct ProbeOptions {
     Duration timeout = std::chrono::seconds(1);
     int attempts = 3;
     std::uint8_t ttl = 1;
+    std::optional<EncapType> encap;  // set: probe through an LVS tunnel to the RIP
+    std::uint16_t encap_port = 0;    // GUE's destination port
     OutputOptions output;
 };
 

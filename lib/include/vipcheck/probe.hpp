@@ -30,21 +30,36 @@ struct Nonce {
     static Nonce random(); // from getrandom(2)
 };
 
+// An LVS-TUN realserver: the probe travels inside a tunnel to the RIP.
+struct Tunnel {
+    EncapType type = EncapType::Ipip;
+    IpAddress source;       // the outer source: ours, in the RIP's family
+    std::uint16_t port = 0; // GUE's destination port
+};
+
 struct ProbeContext {
     int ifindex = 0;
     std::string ifname;
     MacAddress local_mac;
-    MacAddress remote_mac; // the realserver's MAC (or the next hop's when routed)
-    IpAddress source;      // ours
+    MacAddress remote_mac; // the next hop's MAC: the realserver's, or a gateway's (tunnels)
+    IpAddress source;      // ours, the probe's source, in the VIP's family (inner when tunnelled)
     IpAddress vip;
     IpAddress rip;
+    IpAddress next_hop;    // resolved at L2: the RIP, or the gateway to it (tunnels only)
+    std::optional<Tunnel> tunnel;
     std::uint16_t port = 0;
     std::uint8_t ttl = 1;
     int attempts = 3;
     Nonce nonce;
 
+    // The frame's layers for attempt k; the tunnel's outer header when there is one.
     Envelope envelope(int attempt) const;
+    bool routed() const { return !(next_hop == rip); }
 };
+
+// Why replies must come from remote_mac, for the -v trace: the realserver's own MAC on
+// the link, or a gateway's when the tunnel's RIP is routed.
+std::string expected_mac_reason(const ProbeContext& c);
 
 struct CapturedFrame {
     Bytes bytes;
@@ -77,7 +92,9 @@ public:
     }
 };
 
-// The checks every kind shares: right interface, from the realserver's MAC to ours.
+// The checks every kind shares: right interface, from the next hop's MAC (the
+// realserver's, or the gateway's a routed tunnel realserver answers through) to ours,
+// in the VIP's family (a tunnelled realserver answers directly, not encapsulated).
 // Returns the IP packet inside, or nullopt.
 std::optional<IpPacket> ip_from_realserver(const CapturedFrame& f, const ProbeContext& c);
 

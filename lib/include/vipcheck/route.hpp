@@ -72,4 +72,9 @@ private:
 Route direct_route(RouteLookup& routes, const IpAddress& rip, const std::string& interface,
                    const std::optional<IpAddress>& source);
 
+// The path of a tunnel's outer packet: the same checks, but the RIP may be routed; the
+// next hop is then route.gateway, whose MAC the frames go to.
+Route tunnel_route(RouteLookup& routes, const IpAddress& rip, const std::string& interface,
+                   const std::optional<IpAddress>& source);
+
 } // namespace vipcheck
