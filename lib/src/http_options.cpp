@@ -356,28 +356,13 @@ HttpOptions make_http_options(const CommonOptions& common, const HttpArgs& a, co
     o.target = parse_http_target(positionals, a);
     o.output = common.output;
 
-    if (!common.interface.empty()) {
-        if (common.interface.size() >= IF_NAMESIZE || common.interface.find_first_of("/ :!") != std::string::npos)
-            throw Error(fmt::format("bad interface name '{}'", common.interface));
-        o.interface = common.interface;
-    }
-    if (!common.source.empty()) {
-        auto src = IpAddress::parse(common.source);
-        if (!src || src->is_unspecified() || src->is_multicast() || src->is_broadcast())
-            throw Error(fmt::format("bad --source '{}': expected a unicast IP address of this host", common.source));
-        if (o.target.literal && o.target.literal->family() != src->family())
-            throw Error(fmt::format("--source {} and {} are of different address families", common.source,
-                                    o.target.host));
-        o.source = *src;
-    }
-    const auto timeout = parse_duration(common.timeout);
-    if (!timeout)
-        throw Error(fmt::format("bad --timeout '{}': expected a duration from 1us to 1h such as 300ms or 2s",
-                                common.timeout));
-    o.timeout = *timeout;
-    if (common.attempts < 1 || common.attempts > 100)
-        throw Error(fmt::format("bad --attempts {}: expected 1 to 100", common.attempts));
-    o.attempts = common.attempts;
+    o.interface = checked_interface(common.interface);
+    o.source = checked_source(common.source);
+    if (o.source && o.target.literal && o.target.literal->family() != o.source->family())
+        throw Error(fmt::format("--source {} and {} are of different address families", common.source,
+                                o.target.host));
+    o.timeout = checked_timeout(common.timeout);
+    o.attempts = checked_attempts(common.attempts);
 
     std::string method = a.method;
     std::transform(method.begin(), method.end(), method.begin(), [](unsigned char c) { return std::toupper(c); });

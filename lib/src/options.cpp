@@ -141,27 +141,54 @@ ProbeTarget parse_probe_target(const std::vector<std::string>& args, PortUse por
     return t;
 }
 
+std::string checked_interface(const std::string& name)
+{
+    // The kernel's own rule for device names (dev_valid_name): short, no '/', ':' or
+    // white space.
+    if (name.size() >= IF_NAMESIZE || name.find_first_of("/: \t\n") != std::string::npos)
+        throw Error(fmt::format("bad interface name '{}'", name));
+    return name;
+}
+
+std::optional<IpAddress> checked_source(const std::string& text)
+{
+    if (text.empty())
+        return std::nullopt;
+    auto src = IpAddress::parse(text);
+    if (!src || src->is_unspecified() || src->is_multicast() || src->is_broadcast())
+        throw Error(fmt::format("bad --source '{}': expected a unicast IP address of this host", text));
+    return src;
+}
+
+Duration checked_timeout(const std::string& text)
+{
+    const auto timeout = parse_duration(text);
+    if (!timeout)
+        throw Error(fmt::format("bad --timeout '{}': expected a duration from 1us to 1h such as 300ms or 2s", text));
+    return *timeout;
+}
+
+int checked_attempts(int attempts)
+{
+    if (attempts < 1 || attempts > 100)
+        throw Error(fmt::format("bad --attempts {}: expected 1 to 100", attempts));
+    return attempts;
+}
+
 ProbeOptions make_probe_options(const CommonOptions& common, ProbeTarget target)
 {
     ProbeOptions o;
     o.target = std::move(target);
     o.output = common.output;
 
-    if (!common.interface.empty()) {
-        if (common.interface.size() >= IF_NAMESIZE || common.interface.find_first_of("/ :") != std::string::npos)
-            throw Error(fmt::format("bad interface name '{}'", common.interface));
-        o.interface = common.interface;
-    }
-    if (!common.source.empty()) {
-        auto src = IpAddress::parse(common.source);
-        if (!src)
-            throw Error(fmt::format("bad --source '{}': expected an IP address of this host", common.source));
-        check_unicast(*src, "--source");
-        if (*src == o.target.vip)
+    o.interface = checked_interface(common.interface);
+    o.source = checked_source(common.source);
+    if (o.source) {
+        check_unicast(*o.source, "--source");
+        if (*o.source == o.target.vip)
             throw Error(fmt::format("--source {} is the VIP: vipcheck never sends from the VIP, since that "
                                     "would pull the VIP's traffic to this host; use this host's own address",
                                     common.source));
-        o.source = *src;
     }
     if (!common.mac.empty()) {
         auto mac = MacAddress::parse(common.mac);
@@ -171,14 +198,8 @@ ProbeOptions make_probe_options(const CommonOptions& common, ProbeTarget target)
                                     common.mac));
         o.mac = *mac;
     }
-    auto timeout = parse_duration(common.timeout);
-    if (!timeout)
-        throw Error(fmt::format("bad --timeout '{}': expected a duration from 1us to 1h such as 300ms or 2s",
-                                common.timeout));
-    o.timeout = *timeout;
-    if (common.attempts < 1 || common.attempts > 100)
-        throw Error(fmt::format("bad --attempts {}: expected 1 to 100", common.attempts));
-    o.attempts = common.attempts;
+    o.timeout = checked_timeout(common.timeout);
+    o.attempts = checked_attempts(common.attempts);
     if (common.ttl < 1 || common.ttl > 255)
         throw Error(fmt::format("bad --ttl {}: expected 1 to 255", common.ttl));
     o.ttl = static_cast<std::uint8_t>(common.ttl);

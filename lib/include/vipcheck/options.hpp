@@ -60,6 +60,14 @@ ProbeTarget parse_probe_target(const std::vector<std::string>& args, PortUse por
 
 std::uint16_t parse_port(std::string_view text, std::string_view what);
 
+// The checks every binary makes of the shared options, each throwing Error that names
+// the bad value: an interface name the kernel could hold ("" stays ""), a unicast
+// --source, the --timeout duration and the --attempts count.
+std::string checked_interface(const std::string& name);
+std::optional<IpAddress> checked_source(const std::string& text);
+Duration checked_timeout(const std::string& text);
+int checked_attempts(int attempts);
+
 struct ProbeOptions {
     ProbeTarget target;
     std::string interface;            // empty: the kernel's choice
