@@ -1,12 +1,26 @@
 // One probe context shared by the tests, with fixed "random" values.
 #pragma once
 
+#include <string>
+
 #include "vipcheck/probe.hpp"
 
 namespace fixtures {
 
 inline vipcheck::IpAddress ip(const char* s) { return *vipcheck::IpAddress::parse(s); }
 inline vipcheck::MacAddress mac(const char* s) { return *vipcheck::MacAddress::parse(s); }
+
+// Frames as lower-case hex, for comparison with golden strings.
+inline std::string hex(const vipcheck::Frame& f)
+{
+    static constexpr char digits[] = "0123456789abcdef";
+    std::string s;
+    for (auto b : f) {
+        s += digits[b >> 4];
+        s += digits[b & 15];
+    }
+    return s;
+}
 
 inline vipcheck::ProbeContext context()
 {

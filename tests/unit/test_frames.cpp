@@ -9,19 +9,10 @@
 #include "vipcheck/neighbour.hpp"
 
 using namespace vipcheck;
+using fixtures::hex;
 
 namespace {
 
-std::string hex(const Frame& f)
-{
-    static constexpr char digits[] = "0123456789abcdef";
-    std::string s;
-    for (auto b : f) {
-        s += digits[b >> 4];
-        s += digits[b & 15];
-    }
-    return s;
-}
 
 } // namespace
 

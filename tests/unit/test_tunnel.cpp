@@ -13,22 +13,13 @@
 #include "vipcheck/session.hpp"
 
 using namespace vipcheck;
+using fixtures::hex;
 using namespace std::chrono_literals;
 using fixtures::ip;
 using fixtures::mac;
 
 namespace {
 
-std::string hex(const Frame& f)
-{
-    static constexpr char digits[] = "0123456789abcdef";
-    std::string s;
-    for (auto b : f) {
-        s += digits[b >> 4];
-        s += digits[b & 15];
-    }
-    return s;
-}
 
 ProbeContext tunnel_context(EncapType type)
 {
