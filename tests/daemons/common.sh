@@ -21,9 +21,9 @@ install_capable_probe() {
 }
 
 # wait_log FILE REGEX [SECONDS] [COUNT]: wait until FILE has COUNT (default 1) lines
-# matching the ERE; returns 1 when SECONDS (default 15) pass first.
+# matching the ERE; returns 1 when SECONDS (default 30) pass first.
 wait_log() {
-    local file=$1 re=$2 secs=${3:-15} count=${4:-1} i
+    local file=$1 re=$2 secs=${3:-30} count=${4:-1} i
     for ((i = 0; i < secs * 10; i++)); do
         (($(grep -cE -- "$re" "$file" 2>/dev/null) >= count)) && return 0
         sleep 0.1
@@ -33,7 +33,7 @@ wait_log() {
 
 # expect_log DESC FILE REGEX [SECONDS] [COUNT]: wait_log as a test case.
 expect_log() {
-    local desc=$1 file=$2 re=$3 secs=${4:-15} count=${5:-1}
+    local desc=$1 file=$2 re=$3 secs=${4:-30} count=${5:-1}
     if wait_log "$file" "$re" "$secs" "$count"; then
         lab_pass "$desc"
     else
