@@ -76,9 +76,8 @@ Outcome describe(const ProbeSession& s, const ProbeKind& kind, const ProbeOption
         {"source", c.source.str()},
         {"attempts", std::int64_t{s.probes_sent()}},
     };
-    if (s.evidence())
-        for (const auto& f : s.evidence()->fields)
-            out.fields.push_back(f);
+    for (auto& f : kind.report_fields(c, s.evidence() ? &*s.evidence() : nullptr))
+        out.fields.push_back(std::move(f));
     return out;
 }
 

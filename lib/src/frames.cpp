@@ -71,6 +71,18 @@ void build_envelope(libnet_t* l, const Envelope& e, std::uint8_t protocol, std::
           l, "Ethernet header");
 }
 
+// libnet_build_ipv6() writes the flow label's middle byte as `fl & 0x0FF00 >> 8`, which
+// C parses as `fl & 0xFF` (libnet 1.2 and 1.3). Nothing checksums the flow label, so
+// writing it again afterwards is safe; callers rely on it to tell attempts apart.
+void fix_flow_label(Frame& frame, const Envelope& e)
+{
+    if (e.source.is_v4() || frame.size() < 14 + 4)
+        return;
+    frame[15] &= 0xf0; // label bits 16..19: a 16-bit ip_id has none
+    frame[16] = static_cast<std::uint8_t>(e.ip_id >> 8);
+    frame[17] = static_cast<std::uint8_t>(e.ip_id);
+}
+
 } // namespace
 
 Frame FrameBuilder::arp_request(const MacAddress& sender_mac, const IpAddress& sender_ip, const IpAddress& target_ip)
@@ -100,7 +112,9 @@ Frame FrameBuilder::icmp_echo(const Envelope& e, std::uint16_t id, std::uint16_t
     }
     const std::uint8_t protocol = e.source.is_v4() ? std::uint8_t{IPPROTO_ICMP} : std::uint8_t{IPPROTO_ICMPV6};
     build_envelope(l, e, protocol, LIBNET_ICMPV4_ECHO_H + payload.size());
-    return finish();
+    Frame frame = finish();
+    fix_flow_label(frame, e);
+    return frame;
 }
 
 Frame FrameBuilder::tcp(const Envelope& e, const TcpHeader& t)
@@ -114,7 +128,9 @@ Frame FrameBuilder::tcp(const Envelope& e, const TcpHeader& t)
                            static_cast<std::uint16_t>(length), nullptr, 0, l, 0),
           l, "TCP header");
     build_envelope(l, e, IPPROTO_TCP, length);
-    return finish();
+    Frame frame = finish();
+    fix_flow_label(frame, e);
+    return frame;
 }
 
 } // namespace vipcheck

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include <fmt/format.h>
+
 namespace vipcheck {
 
 std::uint32_t checksum_add(Bytes data, std::uint32_t sum)
@@ -114,6 +116,24 @@ std::optional<IcmpMessage> parse_icmp(const IpPacket& ip, bool quoted)
     return m;
 }
 
+namespace {
+
+// A segment that a stack on this host's side of a veth, tap or virtio link sent with
+// checksum offload reaches our packet socket before any device computed its checksum
+// (CHECKSUM_PARTIAL): the field then holds just the folded pseudo-header sum. That is
+// how a realserver in a container or VM beside the director answers, so that exact
+// value is accepted too; any other failing sum is still refused. libpcap does not pass
+// on the kernel's TP_STATUS_CSUMNOTREADY flag that would say so explicitly.
+bool tcp_checksum_ok(const IpPacket& ip, Bytes segment)
+{
+    const std::uint32_t pseudo = pseudo_header_sum(ip, segment.size());
+    if (checksum_fold(checksum_add(segment, pseudo)) == 0)
+        return true;
+    return load16(&segment[16]) == static_cast<std::uint16_t>(~checksum_fold(pseudo));
+}
+
+} // namespace
+
 std::optional<TcpSegment> parse_tcp(const IpPacket& ip, bool quoted)
 {
     const Bytes p = ip.payload;
@@ -131,13 +151,144 @@ std::optional<TcpSegment> parse_tcp(const IpPacket& ip, bool quoted)
     const std::size_t header_length = static_cast<std::size_t>(p[12] >> 4) * 4;
     if (header_length < 20 || header_length > p.size())
         return std::nullopt;
-    if (!quoted && checksum_fold(checksum_add(p, pseudo_header_sum(ip, p.size()))) != 0)
+    if (!quoted && !tcp_checksum_ok(ip, p))
         return std::nullopt;
     t.ack = load32(&p[8]);
     t.flags = p[13];
     t.window = load16(&p[14]);
     t.options = p.subspan(20, header_length - 20);
     return t;
+}
+
+namespace {
+
+// Walks TCP options, calling f(kind, body) for each; false if they are malformed.
+template <typename F>
+bool for_each_tcp_option(Bytes o, F f)
+{
+    std::size_t i = 0;
+    while (i < o.size()) {
+        const std::uint8_t kind = o[i];
+        if (kind == 0) // end of options: the rest is padding
+            return true;
+        if (kind == 1) {
+            f(kind, Bytes{});
+            ++i;
+            continue;
+        }
+        if (i + 1 >= o.size())
+            return false;
+        const std::size_t length = o[i + 1];
+        if (length < 2 || length > o.size() - i)
+            return false;
+        f(kind, o.subspan(i + 2, length - 2));
+        i += length;
+    }
+    return true;
+}
+
+std::string describe_tcp_options(Bytes o)
+{
+    std::string out;
+    const bool ok = for_each_tcp_option(o, [&](std::uint8_t kind, Bytes body) {
+        if (!out.empty())
+            out += ',';
+        if (kind == 1)
+            out += "nop";
+        else if (kind == 2 && body.size() == 2)
+            out += fmt::format("mss {}", load16(body.data()));
+        else if (kind == 3 && body.size() == 1)
+            out += fmt::format("wscale {}", body[0]);
+        else if (kind == 4 && body.empty())
+            out += "sackOK";
+        else if (kind == 8 && body.size() == 8)
+            out += fmt::format("TS val {} ecr {}", load32(body.data()), load32(body.data() + 4));
+        else
+            out += fmt::format("opt-{} len {}", kind, body.size() + 2);
+    });
+    if (!ok)
+        out += out.empty() ? "malformed" : ",malformed";
+    return out;
+}
+
+} // namespace
+
+std::optional<TcpTimestamps> tcp_timestamps(Bytes options)
+{
+    std::optional<TcpTimestamps> found;
+    bool bad = false;
+    const bool ok = for_each_tcp_option(options, [&](std::uint8_t kind, Bytes body) {
+        if (kind != 8 || found || bad)
+            return;
+        if (body.size() != 8)
+            bad = true;
+        else
+            found = TcpTimestamps{load32(body.data()), load32(body.data() + 4)};
+    });
+    if (!ok || bad)
+        return std::nullopt;
+    return found;
+}
+
+std::string tcp_flags_string(std::uint8_t flags)
+{
+    static constexpr char letters[] = "FSRPAUEC";
+    std::string s;
+    for (int bit = 0; bit < 8; ++bit)
+        if (flags & (1u << bit))
+            s += letters[bit];
+    return s;
+}
+
+std::string describe_frame(Bytes frame)
+{
+    const auto eth = parse_ethernet(frame);
+    if (!eth)
+        return "frame too short for Ethernet";
+    if (eth->type == ethertype_arp) {
+        const auto a = parse_arp(eth->payload);
+        if (!a)
+            return "malformed ARP";
+        if (a->operation == 1)
+            return fmt::format("ARP who-has {} tell {}", a->target_ip.str(), a->sender_ip.str());
+        if (a->operation == 2)
+            return fmt::format("ARP {} is-at {}", a->sender_ip.str(), a->sender_mac.str());
+        return fmt::format("ARP operation {}", a->operation);
+    }
+    std::optional<IpPacket> ip;
+    if (eth->type == ethertype_ipv4)
+        ip = parse_ipv4(eth->payload, true);
+    else if (eth->type == ethertype_ipv6)
+        ip = parse_ipv6(eth->payload, true);
+    else
+        return fmt::format("ethertype 0x{:04x}", eth->type);
+    if (!ip)
+        return "malformed IP packet";
+    const bool v4 = ip->source.is_v4();
+    const std::string ttl = fmt::format("{} {}", v4 ? "ttl" : "hlim", ip->ttl);
+    if (ip->protocol == 6) {
+        const auto t = parse_tcp(*ip, true);
+        if (!t || ip->payload.size() < 20)
+            return fmt::format("{} > {}: truncated TCP, {}", ip->source.str(), ip->destination.str(), ttl);
+        std::string text = fmt::format("{}.{} > {}.{}: TCP [{}] seq {}", ip->source.str(), t->source_port,
+                                       ip->destination.str(), t->destination_port, tcp_flags_string(t->flags), t->seq);
+        if (t->flags & tcp_ack)
+            text += fmt::format(" ack {}", t->ack);
+        text += fmt::format(" win {}", t->window);
+        if (!t->options.empty())
+            text += " <" + describe_tcp_options(t->options) + ">";
+        return text + ", " + ttl;
+    }
+    if (ip->protocol == (v4 ? 1 : 58)) {
+        const auto m = parse_icmp(*ip, true);
+        if (!m)
+            return fmt::format("{} > {}: truncated ICMP, {}", ip->source.str(), ip->destination.str(), ttl);
+        const bool echo = v4 ? (m->type == 0 || m->type == 8) : (m->type == 128 || m->type == 129);
+        return fmt::format("{} > {}: ICMP{} type {} code {}{}, {}", ip->source.str(), ip->destination.str(),
+                           v4 ? "" : "v6", m->type, m->code,
+                           echo ? fmt::format(" id {} seq {}", m->id, m->seq) : std::string(), ttl);
+    }
+    return fmt::format("{} > {}: protocol {}, {}", ip->source.str(), ip->destination.str(), ip->protocol, ttl);
 }
 
 } // namespace vipcheck

@@ -37,8 +37,10 @@ void ProbeSession::send_probe(TimePoint now, FrameBuilder& b, std::vector<Frame>
     out.push_back(kind_.build(b, context_, probes_sent_));
     sent_at_.push_back(now);
     ++probes_sent_;
-    trace_.step("send", "probe {}/{} to {} at {}", probes_sent_, plan_.attempts, context_.vip.str(),
-                context_.remote_mac.str());
+    // describe_frame() is not free: only when someone reads the trace.
+    if (trace_.enabled())
+        trace_.step("send", "probe {}/{} to {} at {}: {}", probes_sent_, plan_.attempts, context_.vip.str(),
+                    context_.remote_mac.str(), describe_frame(out.back()));
 }
 
 void ProbeSession::on_timer(TimePoint now, FrameBuilder& b, std::vector<Frame>& out)
@@ -92,9 +94,14 @@ void ProbeSession::on_frame(const CapturedFrame& f, TimePoint now, FrameBuilder&
         return;
     }
     rtt_ = now - sent_at_[static_cast<std::size_t>(evidence->attempt)];
-    trace_.step("reply", "{} for probe {} in {:.3f} ms", evidence->what, evidence->attempt + 1, ms(*rtt_));
-    for (auto& frame : kind_.after(b, context_, *evidence))
+    if (trace_.enabled())
+        trace_.step("reply", "{} for probe {} in {:.3f} ms: {}", evidence->what, evidence->attempt + 1, ms(*rtt_),
+                    describe_frame(f.bytes));
+    for (auto& frame : kind_.after(b, context_, *evidence)) {
+        if (trace_.enabled())
+            trace_.step("send", "after the {}: {}", evidence->what, describe_frame(frame));
         out.push_back(std::move(frame));
+    }
     evidence_ = std::move(evidence);
 }
 

@@ -30,6 +30,11 @@ int vip_probe_main(int argc, const char* const* argv, const ToolSpec& spec, cons
         const auto target = parse_probe_target(cli.positionals(), spec.ports, cli.common().vip);
         const ProbeOptions options = make_probe_options(cli.common(), target);
         const Trace trace(cli.tool(), options.output.verbose);
+        // DR and TUN keep the destination port: the realserver listens on the virtual one.
+        if (spec.ports == PortUse::Required && target.rport != 0 && target.rport != target.port)
+            trace.step("target", "RPORT {} differs from VPORT {}: probing the virtual port {}, which a DR/TUN "
+                       "realserver must listen on",
+                       target.rport, target.port, target.port);
         return report.emit(run_probe(options, kind, *signals, trace));
     } catch (const std::exception& e) {
         return report.emit_error(e.what());

@@ -288,6 +288,70 @@ lab_ping_check() {
     return 1
 }
 
+# lab_spawn NAME LOG CMD...: start a long-running command (a server) in the
+# background inside a lab host, output appended to LOG.  Nothing to stop by
+# hand: lab_down kills every process of the namespace.  LAB_SPAWNED_PID is its
+# pid (`ip netns exec` execs CMD).
+lab_spawn() {
+    local ns log=$2
+    ns=$(lab_ns "$1") || return 1
+    shift 2 || return 1
+    ip netns exec "$ns" "$@" >>"$log" 2>&1 </dev/null &
+    LAB_SPAWNED_PID=$!
+}
+
+# lab_wait_tcp NAME PORT [SECONDS]: wait (default 5 s) until a TCP listener on
+# PORT exists in host NAME, so a test never races its server's start-up.
+lab_wait_tcp() {
+    local name=$1 port=$2 secs=${3:-5} ns i
+    ns=$(lab_ns "$name") || return 1
+    for ((i = 0; i < secs * 10; i++)); do
+        [[ -n $(ip netns exec "$ns" ss -Hltn "sport = :$port" 2>/dev/null) ]] && return 0
+        sleep 0.1
+    done
+    _lab_err "nothing listens on TCP port $port in $name after ${secs}s"
+    return 1
+}
+
+# ---------------------------------------------------------------------------
+# extra realservers and TCP services (used by the vip-syn-check lab test)
+
+# lab_add_realserver NAME ADDR: one more LVS-DR realserver (VIP on lo, ARP
+# hidden) on the default switch, for a test that extends a lab already up.
+# After `lab.sh up` only the env file is left, hence the switch default.
+lab_add_realserver() {
+    local name=$1 addr=$2
+    : "${LAB_SWITCH:=sw}"
+    lab_add_host "$name" "$addr" || return 1
+    lab_vip_on_lo "$name" "${LAB_VIP:-$LAB_DEF_VIP}" && lab_arp_hide "$name"
+}
+
+# lab_tcp_listen NAME ADDR PORT LOG: start tcp_listener.py inside host NAME,
+# bound to ADDR:PORT, logging each accepted connection to LOG.  Returns once
+# the socket listens.  `lab_down` ends it with the namespace's other processes.
+lab_tcp_listen() {
+    local name=$1 addr=$2 port=$3 log=$4 ns i
+    ns=$(lab_ns "$name") || return 1
+    local here
+    here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd) || return 1
+    ip netns exec "$ns" /usr/bin/python3 "$here/tcp_listener.py" "$addr" "$port" "$log" \
+        </dev/null >/dev/null 2>>"$log.err" &
+    for i in $(seq 50); do
+        grep -q '^listening ' "$log" 2>/dev/null && return 0
+        sleep 0.1
+    done
+    _lab_err "listener on $name $addr:$port did not come up: $(cat "$log.err" 2>/dev/null)"
+    return 1
+}
+
+# lab_tcp_conns NAME PEER: TCP connections inside host NAME with PEER as the
+# remote address, one `STATE LOCAL REMOTE` line each (listeners excluded).
+lab_tcp_conns() {
+    lab_exec "$1" ss -Htan state all | awk -v peer="$2" '
+        $1 != "LISTEN" { n = split($5, a, ":"); addr = substr($5, 1, length($5) - length(a[n]) - 1)
+                         if (addr == peer) print $1, $4, $5 }'
+}
+
 # ---------------------------------------------------------------------------
 # the standard lab
 

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <optional>
 #include <span>
+#include <string>
 
 #include "vipcheck/address.hpp"
 
@@ -84,5 +85,19 @@ inline constexpr std::uint8_t tcp_fin = 0x01, tcp_syn = 0x02, tcp_rst = 0x04, tc
 // A quoted segment may be as short as 8 bytes (ports and sequence number): then only
 // those are filled in and no checksum is checked.
 std::optional<TcpSegment> parse_tcp(const IpPacket& ip, bool quoted = false);
+
+struct TcpTimestamps {
+    std::uint32_t value = 0; // TSval
+    std::uint32_t echo = 0;  // TSecr
+};
+// The timestamp option (RFC 7323) among a segment's options, if present and well formed.
+std::optional<TcpTimestamps> tcp_timestamps(Bytes options);
+
+// "S", "SA", "RA": one letter per flag in scapy's order (FSRPAUEC).
+std::string tcp_flags_string(std::uint8_t flags);
+
+// One tcpdump-like line for the -v trace: addresses, ports, flags, sequence numbers,
+// options, TTL. Never fails: whatever cannot be parsed is named as such.
+std::string describe_frame(Bytes frame);
 
 } // namespace vipcheck

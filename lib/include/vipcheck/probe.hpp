@@ -69,6 +69,12 @@ public:
     virtual std::optional<Evidence> classify(const CapturedFrame& f, const ProbeContext& c) const = 0;
     // Frames to send once evidence is in (a TCP RST after a SYN-ACK).
     virtual std::vector<Frame> after(FrameBuilder&, const ProbeContext&, const Evidence&) const { return {}; }
+    // JSON members after the common ones. By default the evidence's own fields; a kind
+    // overrides this to report members whatever the verdict (the TCP port).
+    virtual std::vector<Field> report_fields(const ProbeContext&, const Evidence* e) const
+    {
+        return e ? e->fields : std::vector<Field>{};
+    }
 };
 
 // The checks every kind shares: right interface, from the realserver's MAC to ours.

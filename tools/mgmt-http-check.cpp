@@ -1,0 +1,8 @@
+// mgmt-http-check: is the application at the realserver's management address healthy?
+// See mgmt-http-check(8).
+#include "vipcheck/http_check.hpp"
+
+int main(int argc, char** argv)
+{
+    return vipcheck::mgmt_http_main(argc, argv);
+}
