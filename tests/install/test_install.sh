@@ -23,8 +23,9 @@ check() { # check DESC CMD...
 prefix=$tmp/prefix
 check "cmake --install --prefix" cmake --install "$build" --prefix "$prefix"
 libdir=$(sed -n 's/^libdir=${prefix}\///p' "$prefix"/lib*/pkgconfig/vipcheck.pc 2>/dev/null | head -1)
-check "binaries in sbin" test -x "$prefix/sbin/vip-icmp-check"
-check "man pages in share/man/man8" test -f "$prefix/share/man/man8/vip-icmp-check.8"
+check "binaries in sbin" test -x "$prefix/sbin/vip-icmp-check" -a -x "$prefix/sbin/vip-syn-check" -a -x "$prefix/sbin/mgmt-http-check"
+check "every man page in share/man/man8" bash -c "for p in '$src'/man/*.8; do test -f '$prefix/share/man/man8/'\$(basename \$p) || exit 1; done"
+check "no header of the uninstalled vipcheck-http" bash -c "! ls '$prefix'/include/vipcheck/http_* 2>/dev/null"
 check "headers and the generated version.hpp" \
     test -f "$prefix/include/vipcheck/engine.hpp" -a -f "$prefix/include/vipcheck/version.hpp"
 check "examples in the doc dir" test -f "$prefix/share/doc/vipcheck/examples/keepalived/keepalived.conf"
