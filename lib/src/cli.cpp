@@ -67,9 +67,19 @@ CommandLine::CommandLine(std::string tool, std::string description)
 
 std::optional<int> CommandLine::parse(int argc, const char* const* argv)
 {
+    bool nagios = false;
+    for (int i = 1; i < argc; ++i)
+        nagios = nagios || std::strcmp(argv[i], "--nagios") == 0;
+    const auto usage_error = [&](std::string message) {
+        while (!message.empty() && message.back() == '\n')
+            message.pop_back();
+        if (nagios)
+            fmt::print("VIPCHECK UNKNOWN - {}\n", message);
+        fmt::print(stderr, "{}: {} (see --help)\n", tool_, message);
+        return nagios ? 3 : 1;
+    };
     try {
         app_.parse(argc, argv);
-        return std::nullopt;
     } catch (const CLI::CallForHelp& e) {
         return app_.exit(e);
     } catch (const CLI::CallForAllHelp& e) {
@@ -79,17 +89,20 @@ std::optional<int> CommandLine::parse(int argc, const char* const* argv)
     } catch (const CLI::ParseError& e) {
         // CLI11's own exit codes (100+) would read as success with a weight under
         // keepalived's misc_dynamic: a usage error always fails closed.
-        bool nagios = false;
-        for (int i = 1; i < argc; ++i)
-            nagios = nagios || std::strcmp(argv[i], "--nagios") == 0;
-        std::string message = e.what();
-        while (!message.empty() && message.back() == '\n')
-            message.pop_back();
-        if (nagios)
-            fmt::print("VIPCHECK UNKNOWN - {}\n", message);
-        fmt::print(stderr, "{}: {} (see --help)\n", tool_, message);
-        return nagios ? 3 : 1;
+        return usage_error(e.what());
     }
+    // `-i ""` is usually an unset variable in a check script or an empty key in the
+    // config file. Reading it as "not given" would quietly probe with the kernel's
+    // choice instead of what the operator meant: refuse it.
+    for (const CLI::Option* opt : app_.get_options()) {
+        if (!opt->nonpositional())
+            continue;
+        for (const auto& value : opt->results())
+            if (value.empty())
+                return usage_error(fmt::format("bad {} '': an empty value (leave the option out for the default)",
+                                                opt->get_name()));
+    }
+    return std::nullopt;
 }
 
 } // namespace vipcheck

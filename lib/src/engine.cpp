@@ -95,6 +95,12 @@ Outcome run_probe(const ProbeOptions& o, const ProbeKind& kind, const SignalWatc
                                 t.vip.str(), t.rip.str()));
 
     RouteLookup routes;
+    // A subnet broadcast (192.0.2.255) passes the syntactic unicast check, but a probe
+    // "for" it would be sent to one MAC and prove nothing about any VIP.
+    if (routes.is_broadcast(t.vip))
+        throw Error(fmt::format("bad VIP {}: the kernel routes it as a broadcast address, not a virtual "
+                                "service address",
+                                t.vip.str()));
     const Route route = direct_route(routes, t.rip, o.interface, o.source);
     trace.step("route", "{} dev {} src {} table {} (mac {})", t.rip.str(), route.interface.name, route.source.str(),
                route.table, route.interface.mac.str());

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <cstdio>
 #include <cstring>
 #include <memory>
 #include <vector>
@@ -177,11 +178,12 @@ using Slist = std::unique_ptr<curl_slist, SlistDeleter>;
 
 void append(Slist& list, const std::string& item)
 {
-    curl_slist* grown = curl_slist_append(list.get(), item.c_str());
-    if (!grown)
+    curl_slist* head = curl_slist_append(list.get(), item.c_str());
+    if (!head)
         throw Error("out of memory building the request");
-    (void)list.release(); // now owned by `grown`, whose head is the same list
-    list.reset(grown);
+    // The head changes only when the list was empty; on failure the old list is intact.
+    if (!list)
+        list.reset(head);
 }
 
 template <typename T>

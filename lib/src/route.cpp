@@ -220,6 +220,34 @@ InterfaceInfo RouteLookup::interface(int index)
     return info;
 }
 
+bool RouteLookup::is_broadcast(const IpAddress& destination)
+{
+    if (!destination.is_v4())
+        return false; // IPv6 has no broadcast
+    std::vector<char> buffer(MNL_SOCKET_BUFFER_SIZE);
+    auto* nlh = mnl_nlmsg_put_header(buffer.data());
+    nlh->nlmsg_type = RTM_GETROUTE;
+    nlh->nlmsg_flags = NLM_F_REQUEST;
+    auto* rtm = static_cast<rtmsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(rtmsg)));
+    rtm->rtm_family = AF_INET;
+    rtm->rtm_dst_len = 32;
+    mnl_attr_put(nlh, RTA_DST, destination.size(), destination.data());
+    unsigned char type = RTN_UNSPEC;
+    try {
+        netlink_.request(
+            nlh,
+            [&](const void* m) {
+                const auto* reply = static_cast<const nlmsghdr*>(m);
+                if (reply->nlmsg_type == RTM_NEWROUTE)
+                    type = static_cast<const rtmsg*>(mnl_nlmsg_get_payload(reply))->rtm_type;
+            },
+            fmt::format("cannot look up the route to {}", destination.str()));
+    } catch (const SystemError&) {
+        return false; // unreachable: then certainly not a local broadcast
+    }
+    return type == RTN_BROADCAST;
+}
+
 std::vector<IpAddress> RouteLookup::addresses(int index, Family family)
 {
     std::vector<char> buffer(MNL_SOCKET_BUFFER_SIZE);

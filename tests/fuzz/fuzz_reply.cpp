@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "vipcheck/icmp_echo.hpp"
+#include "vipcheck/tcp_syn.hpp"
 
 using namespace vipcheck;
 
@@ -23,6 +24,10 @@ ProbeContext context_from(const std::uint8_t*& data, std::size_t& size)
     c.vip = *IpAddress::parse("198.51.100.10");
     c.rip = *IpAddress::parse("192.0.2.11");
     c.attempts = 3;
+    c.port = 80;
+    // A fixed TCP nonce: the frame is the fuzzer's anyway, and the seed syn-ack answers it.
+    c.nonce.source_port = 40000;
+    c.nonce.isn = 0x01020304;
     if (size >= 5) {
         c.nonce.id = static_cast<std::uint16_t>(data[0] << 8 | data[1]);
         c.nonce.seq = static_cast<std::uint16_t>(data[2] << 8 | data[3]);
@@ -46,6 +51,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             std::memcmp(data, c.local_mac.data(), 6) != 0 || e->attempt < 0 || e->attempt >= c.attempts)
             std::abort();
         if (e->verdict == Verdict::Up && EchoProbe::payload(c).size() + 42 > size)
+            std::abort();
+    }
+    if (auto e = SynProbe{}.classify(frame, c)) {
+        if (size < 14 || std::memcmp(data + 6, c.remote_mac.data(), 6) != 0 ||
+            std::memcmp(data, c.local_mac.data(), 6) != 0 || e->attempt < 0 || e->attempt >= c.attempts)
+            std::abort();
+        // A TCP verdict needs a whole TCP header behind Ethernet and IPv4.
+        if ((e->verdict == Verdict::Up || e->verdict == Verdict::PortClosed) && size < 14 + 20 + 20)
             std::abort();
     }
     // The parsers on their own, with and without the leniency for quoted packets.

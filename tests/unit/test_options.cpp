@@ -170,6 +170,26 @@ TEST_CASE("command line: usage errors exit 1, never CLI11's codes")
     }
 }
 
+TEST_CASE("command line: an option given an empty value is a usage error, not the default")
+{
+    // `-i "$IF"` with IF unset must not quietly probe on the kernel's interface.
+    for (const char* option : {"-i", "--interface", "-s", "--mac", "--vip", "-t"}) {
+        CAPTURE(option);
+        CommandLine cli("vip-icmp-check", "test");
+        CHECK(parse(cli, {"vip-icmp-check", option, "", "198.51.100.10", "192.0.2.11"}) == 1);
+    }
+    {
+        CommandLine cli("vip-icmp-check", "test");
+        CHECK(parse(cli, {"vip-icmp-check", "--nagios", "-i", "", "198.51.100.10", "192.0.2.11"}) == 3);
+    }
+    {
+        // Flags given on the command line carry no empty value of their own.
+        CommandLine cli("vip-icmp-check", "test");
+        CHECK(parse(cli, {"vip-icmp-check", "-v", "--json", "--syslog", "198.51.100.10", "192.0.2.11"}) ==
+              std::nullopt);
+    }
+}
+
 TEST_CASE("command line: the config file has one section per binary and the command line wins")
 {
     char path[] = "/tmp/vipcheck-test-XXXXXX";

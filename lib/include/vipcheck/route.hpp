@@ -59,6 +59,9 @@ public:
     InterfaceInfo interface(int index);
     InterfaceInfo interface(const std::string& name);
     std::vector<IpAddress> addresses(int index, Family family);
+    // Whether the kernel routes `destination` as a broadcast (e.g. a subnet's
+    // 192.0.2.255): such an address is nobody's VIP. False when there is no route.
+    bool is_broadcast(const IpAddress& destination);
 
 private:
     NetlinkSocket netlink_;

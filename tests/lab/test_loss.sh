@@ -1,0 +1,120 @@
+#!/usr/bin/env bash
+# shellcheck source-path=SCRIPTDIR
+# test_loss.sh - verdicts on a lossy network.
+#
+#   tests/lab/test_loss.sh --icmp PATH [--syn PATH] [--http PATH]
+#
+# The switch drops 30 % of the frames to and from a realserver (nftables
+# `numgen random mod 10 < 3`, each direction, ARP included).  With
+# `--attempts 5 --timeout 1s`, 200 runs against the healthy realserver must
+# mostly say up (the up-rate is printed), and runs against broken ones
+# must never say up (100 runs each).  Runs go in parallel batches to stay time-bounded.
+#
+# On the bound: a probe round trip survives with 0.7 * 0.7 = 0.49, so any
+# engine that sends 5 probes fails at least 0.51^5 = 3.5 % of runs, whatever
+# it does: issue 7's ">= 99 %" needs 7 or more round trips.  The engine today
+# also spends a probe slot per ARP request until the RIP resolves, which puts
+# the expected up-rate near 88 % (sum over k of 0.51^k * 0.49 * (1 - 0.51^(5-k))).
+# VIPCHECK_LOSS_MIN_UP (percent, default 80) sits safely under that, so the
+# test catches a collapse of the retry logic without flaking.
+set -uo pipefail
+
+# shellcheck source=harness.sh
+. "$(dirname "${BASH_SOURCE[0]}")/harness.sh"
+# shellcheck source=trust.sh
+. "$(dirname "${BASH_SOURCE[0]}")/trust.sh"
+trust_tools "$@"
+
+RUNS=${VIPCHECK_LOSS_RUNS:-200}
+BATCH=${VIPCHECK_LOSS_BATCH:-25}
+BROKEN_RUNS=${VIPCHECK_LOSS_BROKEN_RUNS:-100}
+MIN_UP=${VIPCHECK_LOSS_MIN_UP:-80}
+A=(--attempts 5 --timeout 1s)
+
+lab_begin
+
+# Loss on the bridge, for the healthy and two broken realservers.  Early
+# priority, so the VIP watch counters still see what passes.
+lab_nft sw <<'EOF' || { echo "Bail out! cannot install the loss rules"; exit 1; }
+table bridge vclloss {
+    chain forward {
+        type filter hook forward priority -10; policy accept;
+        iifname { "p-healthy", "p-novip", "p-forward" } numgen random mod 10 < 3 counter drop
+        oifname { "p-healthy", "p-novip", "p-forward" } numgen random mod 10 < 3 counter drop
+    }
+}
+EOF
+if [[ -n $BIN_SYN ]]; then
+    trust_listen healthy "$LAB_VIP" 80 || lab_fail "listener on the healthy realserver"
+fi
+
+# tally DESC N BATCH -- CMD...: run CMD N times, BATCH at a time, in the
+# director; leaves the count of each verdict token in TALLY.
+declare -A TALLY
+tally() {
+    local n=$2 batch=$3 i j dir=$LAB_TMP/tally
+    shift 3
+    [[ $1 == -- ]] && shift
+    rm -rf "$dir" && mkdir -p "$dir"
+    for ((i = 0; i < n; i += batch)); do
+        for ((j = i; j < i + batch && j < n; j++)); do
+            in_director "$@" >"$dir/$j" 2>&1 &
+        done
+        wait
+    done
+    TALLY=()
+    local token
+    for ((i = 0; i < n; i++)); do
+        read -r token _ <"$dir/$i" || token=empty
+        TALLY[$token]=$((${TALLY[$token]:-0} + 1))
+    done
+}
+
+show() { local k s=""; for k in "${!TALLY[@]}"; do s+="$k=${TALLY[$k]} "; done; echo "$s"; }
+
+# up_rate DESC TOOL-ARGS...: RUNS runs against the healthy realserver.
+up_rate() {
+    local desc=$1
+    shift
+    tally "$desc" "$RUNS" "$BATCH" -- "$@"
+    local up=${TALLY[up]:-0}
+    local pct=$((up * 100 / RUNS)) permille=$((up * 1000 / RUNS))
+    echo "# $desc: up-rate $up/$RUNS = $((permille / 10)).$((permille % 10)) % ($(show))"
+    if ((pct >= MIN_UP)); then
+        lab_pass "$desc: up-rate at least $MIN_UP %"
+    else
+        lab_fail "$desc: up-rate at least $MIN_UP %" "$up/$RUNS up ($(show))"
+    fi
+}
+
+# never_up DESC TOOL-ARGS...: RUNS runs against a broken realserver.
+never_up() {
+    local desc=$1
+    shift
+    tally "$desc" "$BROKEN_RUNS" 50 -- "$@"
+    echo "# $desc: $(show)"
+    if ((${TALLY[up]:-0} == 0)); then
+        lab_pass "$desc: never up in $BROKEN_RUNS runs"
+    else
+        lab_fail "$desc: never up in $BROKEN_RUNS runs" "${TALLY[up]} runs said up"
+    fi
+}
+
+up_rate "icmp healthy, 30 % loss" "$BIN_ICMP" "${A[@]}" "$LAB_VIP" "$LAB_RS_HEALTHY"
+never_up "icmp no VIP, 30 % loss" "$BIN_ICMP" "${A[@]}" "$LAB_VIP" "$LAB_RS_NOVIP"
+never_up "icmp forwarding, no VIP, 30 % loss" "$BIN_ICMP" "${A[@]}" "$LAB_VIP" "$LAB_RS_FORWARD"
+if [[ -n $BIN_SYN ]]; then
+    up_rate "syn healthy, 30 % loss" "$BIN_SYN" "${A[@]}" "$LAB_VIP" 80 "$LAB_RS_HEALTHY"
+    never_up "syn no VIP, 30 % loss" "$BIN_SYN" "${A[@]}" "$LAB_VIP" 80 "$LAB_RS_NOVIP"
+fi
+
+# The loss rule really dropped frames (else the up-rate above proves nothing).
+drops=$(ip netns exec "$LAB_SWITCH_NS" nft list table bridge vclloss | awk '/counter packets/ { for (i = 1; i < NF; i++) if ($i == "packets") n += $(i + 1) } END { print n + 0 }')
+echo "# frames dropped by the loss rule: $drops"
+if ((drops > RUNS)); then
+    lab_pass "the loss rule dropped frames ($drops)"
+else
+    lab_fail "the loss rule dropped frames" "only $drops"
+fi
+expect_no_vip_leaks "no frame on the switch asked for or claimed the VIP"
+lab_end

@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# shellcheck source-path=SCRIPTDIR
+# test_signals.sh - SIGTERM / SIGINT / SIGHUP in the middle of a run.
+#
+#   tests/lab/test_signals.sh --icmp PATH [--syn PATH] [--http PATH]
+#
+# SPEC: keepalived sends SIGTERM on misc_timeout, ldirectord on checktimeout,
+# and ldirectord reads a check killed by a signal as *up*.  So each signal must
+# end the run within 50 ms with status 1, leaving no child, thread, packet
+# socket or namespace behind.  signal_timer.py sends each signal only once the
+# probe is provably asleep in ppoll (after its trace shows the step), times
+# kill -> waitpid with a monotonic clock, and bounds the slowest of the runs.
+set -uo pipefail
+
+# shellcheck source=harness.sh
+. "$(dirname "${BASH_SOURCE[0]}")/harness.sh"
+# shellcheck source=trust.sh
+. "$(dirname "${BASH_SOURCE[0]}")/trust.sh"
+trust_tools "$@"
+
+TIMER=$LAB_HARNESS_DIR/signal_timer.py
+RUNS=${VIPCHECK_SIGNAL_RUNS:-10}
+
+lab_begin
+
+# The bound is about vipcheck, not about whatever else the machine runs: with
+# SCHED_FIFO (inherited by the check) neither the check's wake-up on the signal
+# nor the harness's wake-up on its exit waits behind a busy compiler.
+RT=()
+if chrt -f 10 true 2>/dev/null; then
+    RT=(chrt -f 10)
+    echo "# timing under SCHED_FIFO priority 10"
+else
+    echo "# chrt -f unavailable: timing under the normal scheduler"
+fi
+
+# timed DESC SIGNAL WAIT_FOR -- BIN ARGS...: one signal_timer.py series.
+timed() {
+    local desc=$1 sig=$2 wait_for=$3 out
+    shift 3
+    [[ $1 == -- ]] && shift
+    local rc=0
+    out=$(timeout -k 2 120 "${RT[@]}" /usr/bin/python3 "$TIMER" --ns "$LAB_DIRECTOR_NS" --signal "$sig" --runs "$RUNS" \
+        --ns-prefix "$LAB_PREFIX" --wait-for "$wait_for" -- "$@") || rc=$?
+    grep -v '^summary:' <<<"$out" | grep PROBLEMS
+    local summary
+    summary=$(grep '^summary:' <<<"$out")
+    echo "# $desc: ${summary#summary: }"
+    if ((rc == 0)); then
+        lab_pass "$desc: exit 1 within 50 ms, nothing left behind"
+    else
+        lab_fail "$desc: exit 1 within 50 ms, nothing left behind" "${summary:-no summary}"
+    fi
+}
+
+# Long deadlines, so only the signal can end the run early.
+for sig in TERM INT HUP; do
+    # Waiting for an echo reply that never comes (the RIP resolves, the VIP is absent).
+    timed "icmp SIG$sig while waiting for a reply" "$sig" "send " -- \
+        "$BIN_ICMP" --timeout 10s "$LAB_VIP" "$LAB_RS_NOVIP"
+done
+# Waiting for an ARP answer that never comes.
+timed "icmp SIGTERM while resolving" TERM "resolve " -- "$BIN_ICMP" --timeout 10s "$LAB_VIP" "$LAB_RS_ABSENT"
+
+if [[ -n $BIN_SYN ]]; then
+    for sig in TERM INT; do
+        timed "syn SIG$sig while waiting for a SYN-ACK" "$sig" "send " -- \
+            "$BIN_SYN" --timeout 10s "$LAB_VIP" 80 "$LAB_RS_NOVIP"
+    done
+fi
+
+expect_no_vip_leaks "no frame on the switch asked for or claimed the VIP"
+lab_end
