@@ -8,6 +8,7 @@
 
 #include "vipcheck/error.hpp"
 #include "vipcheck/link.hpp"
+#include "vipcheck/privilege.hpp"
 #include "vipcheck/route.hpp"
 #include "vipcheck/session.hpp"
 
@@ -171,6 +172,10 @@ Outcome run_probe(const ProbeOptions& o, const ProbeKind& kind, const SignalWatc
         filter = neighbour_filter(query) + " or " + filter;
     Link link(route.interface, filter);
     trace.step("capture", "on {}: {}", c.ifname, filter);
+    // Every socket this run needs is open now (netlink above, the packet socket here):
+    // the code that parses frames from the wire runs without any capability.
+    drop_capabilities();
+    trace.step("privilege", "dropped every capability, no_new_privs set");
 
     FrameBuilder builder;
     ProbeSession session(kind, c, SessionPlan{o.timeout, o.attempts, !o.mac}, start, trace);

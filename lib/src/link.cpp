@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "vipcheck/error.hpp"
+#include "vipcheck/privilege.hpp"
 
 namespace vipcheck {
 
@@ -14,12 +15,6 @@ namespace {
 constexpr int snapshot_length = 512;
 // The ring only ever holds a handful of replies; the default 2 MiB costs start-up time.
 constexpr int ring_bytes = 64 * 1024;
-
-std::string permission_hint()
-{
-    return "capturing and sending raw frames needs CAP_NET_RAW: run as root, or once: "
-           "setcap cap_net_raw+ep $(command -v vip-icmp-check) $(command -v vip-syn-check)";
-}
 
 } // namespace
 
@@ -42,7 +37,7 @@ Link::Link(const InterfaceInfo& interface, const std::string& filter)
     pcap_set_buffer_size(p, ring_bytes);
     const int rc = pcap_activate(p);
     if (rc == PCAP_ERROR_PERM_DENIED || rc == PCAP_ERROR_PROMISC_PERM_DENIED)
-        throw Error(fmt::format("no permission to capture on {}: {}", ifname_, permission_hint()));
+        throw Error(fmt::format("no permission to capture on {}: {}", ifname_, net_raw_hint()));
     if (rc == PCAP_ERROR_NO_SUCH_DEVICE)
         throw Error(fmt::format("no interface '{}' to capture on", ifname_));
     if (rc == PCAP_ERROR_IFACE_NOT_UP)
@@ -73,7 +68,7 @@ void Link::send(const Frame& frame)
     if (pcap_inject(pcap_.get(), frame.data(), frame.size()) < 0) {
         const std::string why = pcap_geterr(pcap_.get());
         if (why.find("Operation not permitted") != std::string::npos)
-            throw Error(fmt::format("no permission to send on {}: {}", ifname_, permission_hint()));
+            throw Error(fmt::format("no permission to send on {}: {}", ifname_, net_raw_hint()));
         throw Error(fmt::format("cannot send on {}: {}", ifname_, why));
     }
 }

@@ -58,6 +58,19 @@ expect_match "--nagios healthy: OK line with perfdata, exit 0" 0 '^VIPCHECK OK .
     in_director "$BIN" "${T[@]}" --nagios "$LAB_VIP" "$LAB_RS_HEALTHY"
 expect_match "--nagios novip: CRITICAL, exit 2" 2 '^VIPCHECK CRITICAL' -- \
     in_director "$BIN" "${T[@]}" --nagios "$LAB_VIP" "$LAB_RS_NOVIP"
+# The plugin line exactly: state, the verdict line, then perfdata in ms with min 0.
+expect_match "--nagios up: one line, perfdata rtt and time" 0 \
+    "^VIPCHECK OK - up $re_vip on $re_rip .*: echo reply in [0-9.]+ ms \\| rtt=[0-9]+\\.[0-9]{3}ms;;;0 time=[0-9]+\\.[0-9]{3}ms;;;0\$" -- \
+    in_director "$BIN" "${T[@]}" --nagios "$LAB_VIP" "$LAB_RS_HEALTHY"
+expect_match "--nagios no reply: CRITICAL with time but no rtt" 2 \
+    "^VIPCHECK CRITICAL - no-reply [^|]* \\| time=[0-9]+\\.[0-9]{3}ms;;;0\$" -- \
+    in_director "$BIN" "${T[@]}" --nagios "$LAB_VIP" "$LAB_RS_NOVIP"
+expect_match "--nagios vip-missing: CRITICAL, exit 2" 2 '^VIPCHECK CRITICAL - vip-missing ' -- \
+    in_director "$BIN" "${T[@]}" --nagios "$LAB_VIP" "$LAB_RS_FORWARD"
+expect_match "--nagios rs-unreachable: CRITICAL, exit 2" 2 '^VIPCHECK CRITICAL - rs-unreachable ' -- \
+    in_director "$BIN" "${T[@]}" --nagios "$LAB_VIP" "$LAB_RS_ABSENT"
+expect_match "--nagios local error (no such interface): UNKNOWN, exit 3" 3 '^VIPCHECK UNKNOWN - .*nosuch0' -- \
+    in_director "$BIN" "${T[@]}" --nagios -i nosuch0 "$LAB_VIP" "$LAB_RS_HEALTHY"
 
 # --- --mac skips resolution ----------------------------------------------------
 # Make the healthy RS ignore ARP requests and forget the director's cached

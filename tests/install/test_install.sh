@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# test_install.sh BUILD_DIR SOURCE_DIR - `cmake --install` into a temporary prefix,
+# once straight (--prefix) and once staged (DESTDIR), checks the layout, then builds
+# and runs a consumer with find_package(vipcheck) and another with pkg-config.
+set -uo pipefail
+build=$(realpath -e "$1") src=$(realpath -e "$2") || exit 1
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/vcl-install.XXXXXX") || exit 1
+trap 'rm -rf "$tmp"' EXIT
+pass=0 fail=0
+check() { # check DESC CMD...
+    local desc=$1 out
+    shift
+    if out=$("$@" 2>&1); then
+        echo "ok - $desc"
+        pass=$((pass + 1))
+    else
+        echo "not ok - $desc"
+        printf '#   %s\n' "$out" | tail -20
+        fail=$((fail + 1))
+    fi
+}
+
+prefix=$tmp/prefix
+check "cmake --install --prefix" cmake --install "$build" --prefix "$prefix"
+libdir=$(sed -n 's/^libdir=${prefix}\///p' "$prefix"/lib*/pkgconfig/vipcheck.pc 2>/dev/null | head -1)
+check "binaries in sbin" test -x "$prefix/sbin/vip-icmp-check" -a -x "$prefix/sbin/vip-syn-check" -a -x "$prefix/sbin/mgmt-http-check"
+check "every man page in share/man/man8" bash -c "for p in '$src'/man/*.8; do test -f '$prefix/share/man/man8/'\$(basename \$p) || exit 1; done"
+check "no header of the uninstalled vipcheck-http" bash -c "! ls '$prefix'/include/vipcheck/http_* 2>/dev/null"
+check "headers and the generated version.hpp" \
+    test -f "$prefix/include/vipcheck/engine.hpp" -a -f "$prefix/include/vipcheck/version.hpp"
+check "examples in the doc dir" test -f "$prefix/share/doc/vipcheck/examples/keepalived/keepalived.conf"
+check "libvipcheck.so.0 with SONAME libvipcheck.so.0" \
+    bash -c "objdump -p '$prefix/$libdir/libvipcheck.so.0' | grep -qE 'SONAME +libvipcheck\.so\.0\$'"
+check "development symlink libvipcheck.so" test -L "$prefix/$libdir/libvipcheck.so"
+check "CMake package config" test -f "$prefix/$libdir/cmake/vipcheck/vipcheckConfig.cmake"
+check "installed binary's RUNPATH is absolute, not \$ORIGIN (ignored with file capabilities)" \
+    bash -c "! objdump -p '$prefix/sbin/vip-icmp-check' | grep -q ORIGIN"
+
+check "find_package(vipcheck) consumer configures" \
+    cmake -S "$src/tests/install/consumer" -B "$tmp/consumer" -DCMAKE_PREFIX_PATH="$prefix"
+check "find_package(vipcheck) consumer builds" cmake --build "$tmp/consumer"
+check "find_package(vipcheck) consumer runs against the installed library" \
+    bash -c "out=\$('$tmp/consumer/consumer') && [[ \$out == 'vipcheck 0.1.0 300ms vip-missing' ]] &&
+             ldd '$tmp/consumer/consumer' | grep -q '$prefix/$libdir/libvipcheck.so.0'"
+
+check "pkg-config consumer builds and runs" bash -c "
+    export PKG_CONFIG_PATH='$prefix/$libdir/pkgconfig'
+    g++ -std=c++20 -o '$tmp/pc-consumer' '$src/tests/install/consumer/main.cpp' \$(pkg-config --cflags --libs vipcheck) \
+        -Wl,-rpath,'$prefix/$libdir' && '$tmp/pc-consumer' | grep -qx 'vipcheck 0.1.0 300ms vip-missing'"
+
+# DESTDIR: nothing may land outside it, and the staged .pc file still works.
+check "DESTDIR install" env DESTDIR="$tmp/stage" cmake --install "$build" --prefix /opt/vipcheck-test
+check "DESTDIR install stayed inside DESTDIR" bash -c "[[ ! -e /opt/vipcheck-test ]] && test -x '$tmp/stage/opt/vipcheck-test/sbin/vip-icmp-check'"
+check "staged pkg-config file finds the staged tree" bash -c "
+    PKG_CONFIG_PATH='$tmp/stage/opt/vipcheck-test/$libdir/pkgconfig' pkg-config --cflags vipcheck |
+        grep -q -- '-I$tmp/stage/opt/vipcheck-test/$libdir/pkgconfig/../../include'"
+
+echo "$pass passed, $fail failed"
+((fail == 0))
