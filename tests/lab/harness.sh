@@ -33,6 +33,11 @@ LAB_TMP=
 # Tear the lab down on every way out.  A refused or failed teardown turns the
 # run into a failure and keeps the state dir for inspection.
 _lab_harness_exit() {
+    if [[ -n ${LAB_WATCHDOG:-} ]]; then
+        pkill -P "$LAB_WATCHDOG" 2>/dev/null
+        kill "$LAB_WATCHDOG" 2>/dev/null
+        LAB_WATCHDOG=
+    fi
     [[ -n $LAB_TMP ]] || return 0
     if "$LAB_SH" down "$LAB_TMP"; then
         rm -rf "$LAB_TMP"
@@ -57,6 +62,12 @@ lab_begin() {
     trap _lab_harness_exit EXIT
     trap 'exit 130' INT
     trap 'exit 143' TERM
+    # CTest ends a test that overruns its TIMEOUT with SIGKILL, which no trap
+    # survives: this watchdog sends TERM first, so the teardown still runs.
+    # LAB_DEADLINE (seconds) stays below the 600 s CTest allows a lab test.
+    bash -c 'sleep "$1" && kill -TERM "$2"' lab-watchdog "${LAB_DEADLINE:-540}" "$$" \
+        </dev/null >/dev/null 2>&1 &
+    LAB_WATCHDOG=$!
     if ! "$LAB_SH" up "$LAB_TMP"; then
         echo "Bail out! the lab did not come up"
         exit 1
