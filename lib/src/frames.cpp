@@ -192,8 +192,9 @@ Frame FrameBuilder::neighbour_solicitation(const MacAddress& sender_mac, const I
 {
     libnet_t* l = libnet_.get();
     const std::uint8_t* t = target_ip.data();
-    // RFC 4861 7.2.2: to the target's solicited-node group ff02::1:ffXX:XXXX (RFC 4291
-    // 2.7.1), which maps to Ethernet 33:33:ff:XX:XX:XX (RFC 2464 7); hop limit 255 so the
+    // RFC 4861 7.2.2: to the target's solicited-node group, ff02::1:ff00:0/104 plus the
+    // target's low 24 bits (RFC 4291 2.7.1), which maps to Ethernet 33:33:ff and the same
+    // 24 bits (RFC 2464 7); hop limit 255 so the
     // receiver knows it was not routed. Only the target's owner listens to that group.
     std::uint8_t group[16] = {0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x01, 0xff, t[13], t[14], t[15]};
     const std::uint8_t group_mac[6] = {0x33, 0x33, 0xff, t[13], t[14], t[15]};

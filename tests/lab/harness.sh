@@ -49,6 +49,28 @@ _lab_harness_exit() {
     fi
 }
 
+# expect_sigterm_exit DESC -- CMD...: CMD runs in the director, gets SIGTERM
+# 0.3 s into its run, and must exit 1 within a second (never die by the signal:
+# ldirectord would read that as up).
+expect_sigterm_exit() {
+    local desc=$1 pid rc=0 start ms
+    shift
+    [[ $1 == -- ]] && shift
+    # `ip netns exec` execs the binary, so $! is the check itself.
+    ip netns exec "$LAB_DIRECTOR_NS" "$@" >/dev/null 2>&1 &
+    pid=$!
+    sleep 0.3
+    start=$(date +%s%N)
+    kill -TERM "$pid"
+    wait "$pid" || rc=$?
+    ms=$((($(date +%s%N) - start) / 1000000))
+    if ((rc == 1 && ms < 1000)); then
+        lab_pass "$desc (${ms} ms)"
+    else
+        lab_fail "$desc" "exit status $rc after ${ms} ms, want 1 within 1000 ms"
+    fi
+}
+
 # lab_begin: temp state dir, `lab.sh up`, environment sourced.  Bails out
 # (exit 1, after teardown) if the lab does not come up.
 lab_begin() {
