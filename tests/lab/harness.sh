@@ -49,6 +49,21 @@ _lab_harness_exit() {
     fi
 }
 
+# lab_tool NAME "$@": the one binary a lab test drives, checked and set as BIN.
+lab_tool() {
+    local name=$1
+    shift
+    if (($# != 1)); then
+        echo "usage: $0 PATH/TO/$name" >&2
+        exit 1
+    fi
+    BIN=$(realpath -e -- "$1" 2>/dev/null) || BIN=
+    if [[ -z $BIN || ! -x $BIN ]]; then
+        echo "Bail out! not an executable: $1"
+        exit 1
+    fi
+}
+
 # expect_sigterm_exit DESC -- CMD...: CMD runs in the director, gets SIGTERM
 # 0.3 s into its run, and must exit 1 within a second (never die by the signal:
 # ldirectord would read that as up).

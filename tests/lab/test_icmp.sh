@@ -9,18 +9,10 @@
 # No `set -e`: a failing case must not hide the ones after it.
 set -uo pipefail
 
-if (($# != 1)); then
-    echo "usage: $0 PATH/TO/vip-icmp-check" >&2
-    exit 1
-fi
-BIN=$(realpath -e -- "$1" 2>/dev/null) || BIN=
-if [[ -z $BIN || ! -x $BIN ]]; then
-    echo "Bail out! not an executable: $1"
-    exit 1
-fi
-
 # shellcheck source=harness.sh
 . "$(dirname "${BASH_SOURCE[0]}")/harness.sh"
+lab_tool vip-icmp-check "$@"
+
 
 lab_begin
 
