@@ -113,9 +113,9 @@ Outcome describe(const ProbeSession& s, const ProbeKind& kind, const ProbeOption
 
 } // namespace
 
-Outcome run_probe(const ProbeOptions& o, const ProbeKind& kind, const SignalWatch& signals, const Trace& trace)
+Outcome run_probe(const ProbeOptions& o, const ProbeKind& kind, const SignalWatch& signals, const Trace& trace,
+                  TimePoint start)
 {
-    const TimePoint start = Clock::now();
     if (auto signo = signals.pending())
         interrupted(*signo);
     const ProbeTarget& t = o.target;

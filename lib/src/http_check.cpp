@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "vipcheck/cli.hpp"
+#include "vipcheck/deadline.hpp"
 #include "vipcheck/error.hpp"
 #include "vipcheck/version.hpp"
 
@@ -499,9 +500,9 @@ bool answered(Verdict v)
 // ---------------------------------------------------------------------------
 // the run
 
-HttpResult run_http_check(const HttpOptions& o, const SignalWatch& signals, const Trace& trace)
+HttpResult run_http_check(const HttpOptions& o, const SignalWatch& signals, const Trace& trace,
+                          Clock::time_point start)
 {
-    const Clock::time_point start = Clock::now();
     const Clock::time_point deadline = start + std::chrono::duration_cast<Clock::duration>(o.timeout);
     const auto interval = std::chrono::duration_cast<Clock::duration>(o.timeout) / o.attempts;
     if (auto signo = signals.pending())
@@ -654,7 +655,7 @@ int mgmt_http_main(int argc, const char* const* argv)
         const HttpOptions options = make_http_options(cli.common(), args, cli.positionals());
         const CurlGlobal curl;
         const Trace trace(tool, options.output.verbose);
-        const HttpResult result = run_http_check(options, *signals, trace);
+        const HttpResult result = run_http_check(options, *signals, trace, process_deadline_origin(options.timeout));
         if (print_digest) {
             if (result.md5)
                 fmt::print("{}\n", *result.md5);

@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "vipcheck/cli.hpp"
+#include "vipcheck/deadline.hpp"
 #include "vipcheck/engine.hpp"
 #include "vipcheck/report.hpp"
 #include "vipcheck/signals.hpp"
@@ -35,7 +36,7 @@ int vip_probe_main(int argc, const char* const* argv, const ToolSpec& spec, cons
             trace.step("target", "RPORT {} differs from VPORT {}: probing the virtual port {}, which a DR/TUN "
                        "realserver must listen on",
                        target.rport, target.port, target.port);
-        return report.emit(run_probe(options, kind, *signals, trace));
+        return report.emit(run_probe(options, kind, *signals, trace, process_deadline_origin(options.timeout)));
     } catch (const std::exception& e) {
         return report.emit_error(e.what());
     }

@@ -3,6 +3,8 @@
 // turns what the session proved into an Outcome.
 #pragma once
 
+#include <chrono>
+
 #include "vipcheck/options.hpp"
 #include "vipcheck/probe.hpp"
 #include "vipcheck/report.hpp"
@@ -12,7 +14,9 @@
 namespace vipcheck {
 
 // Throws Error for local problems (bad interface, no route, no permission, signal).
+// options.timeout counts from `origin`: a tool passes process_deadline_origin()
+// (deadline.hpp), so that start-up counts; a long-lived caller, the present.
 Outcome run_probe(const ProbeOptions& options, const ProbeKind& kind, const SignalWatch& signals,
-                  const Trace& trace);
+                  const Trace& trace, std::chrono::steady_clock::time_point origin = std::chrono::steady_clock::now());
 
 } // namespace vipcheck

@@ -6,6 +6,7 @@
 
 #include <curl/curl.h>
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -65,7 +66,9 @@ struct HttpResult {
 
 // Runs --attempts requests within --timeout. Throws Error for local problems and when a
 // signal arrives.
-HttpResult run_http_check(const HttpOptions& options, const SignalWatch& signals, const Trace& trace);
+// options.timeout counts from `origin`, as for run_probe (engine.hpp).
+HttpResult run_http_check(const HttpOptions& options, const SignalWatch& signals, const Trace& trace,
+                          std::chrono::steady_clock::time_point origin = std::chrono::steady_clock::now());
 
 // The whole of mgmt-http-check's main().
 int mgmt_http_main(int argc, const char* const* argv);
