@@ -50,7 +50,7 @@ compare = {
     "recipe-syn": "syn-up", "recipe-syn-delay1ms": "syn-up",
     "recipe-icmp-novip": "icmp-noreply", "recipe-icmp-novip-delay1ms": "icmp-noreply",
     "arping-T": "icmp-up", "arping-T-C1": "icmp-up",
-    "exec-static": "icmp-up", "exec-dynamic": "icmp-up", "exec-libpcap": "icmp-up",
+    "exec-static": "icmp-up", "exec-dynamic": "icmp-up", "exec-libpcap": "icmp-up", "pcap-open": "icmp-up",
 }
 descr = {
     "icmp-up": "vip-icmp-check, healthy RS (`up`)",
@@ -68,6 +68,7 @@ descr = {
     "exec-static": "floor: fork+exec+wait of a static `return 0`",
     "exec-dynamic": "floor: the same, dynamic (libc only)",
     "exec-libpcap": "floor: the same, dynamic, linked to Debian's libpcap (and its dbus/systemd chain)",
+    "pcap-open": "floor: that, opening and closing the probe's capture (`bench/pcap_floor.c`)",
 }
 
 
@@ -110,9 +111,9 @@ if up:
     if floor:
         p(f"- vipcheck / floor (exec of a static binary): {up['wall'][0] / floor['wall'][0]:.1f}x; "
           f"minus that floor, an `up` costs {f(up['wall'][0] - floor['wall'][0])} ms")
-    pcap_floor = stats.get("exec-libpcap")
+    pcap_floor = stats.get("pcap-open") or stats.get("exec-libpcap")
     if pcap_floor:
-        p(f"- minus the floor of a libpcap-linked `return 0` ({f(pcap_floor['wall'][0])} ms wall, "
+        p(f"- minus the libpcap floor (a program that only opens and closes the probe's capture: {f(pcap_floor['wall'][0])} ms wall, "
           f"{f(pcap_floor['cpu'][0])} ms CPU, {pcap_floor['rss'][0]:.2f} MiB), an `up` costs "
           f"{f(up['wall'][0] - pcap_floor['wall'][0])} ms wall, {f(up['cpu'][0] - pcap_floor['cpu'][0])} ms CPU, "
           f"{up['rss'][0] - pcap_floor['rss'][0]:.2f} MiB")

@@ -7,7 +7,8 @@
 # An unprivileged user (vipcheck-test, created here if missing and removed again)
 # runs a copy of the probe carrying cap_net_raw+ep to `up`; a copy without it fails
 # with one line naming the exact setcap command, and that very command fixes it. A
-# running probe holds no capability at all, as root too. VIPCHECK_SETCAP at install
+# running probe holds no capability at all, as root too, and when the capability came
+# as an ambient one (systemd AmbientCapabilities=). VIPCHECK_SETCAP at install
 # time sets the capability, and under DESTDIR says why it does not.
 set -uo pipefail
 
@@ -33,14 +34,15 @@ cleanup_caps() {
 trap 'cleanup_caps; _lab_harness_exit' EXIT
 test_user_ensure || { echo "Bail out! cannot create the test user"; exit 1; }
 chmod 755 "$CAPS_DIR"
-mkdir -m 755 "$CAPS_DIR/capable" "$CAPS_DIR/plain"
+mkdir -m 755 "$CAPS_DIR/capable" "$CAPS_DIR/plain" "$CAPS_DIR/ambient"
 install -m 755 "$BIN" "$CAPS_DIR/capable/vip-icmp-check"
 install -m 755 "$BIN" "$CAPS_DIR/plain/vip-icmp-check"
+install -m 755 "$BIN" "$CAPS_DIR/ambient/vip-icmp-check"
 if ! setcap cap_net_raw+ep "$CAPS_DIR/capable/vip-icmp-check" 2>"$CAPS_DIR/err"; then
     echo "Bail out! setcap failed in $CAPS_DIR ($(<"$CAPS_DIR/err")): set VIPCHECK_XATTR_DIR to a filesystem with xattrs"
     exit 1
 fi
-# The copies load libvipcheck from the build tree: the user must be able to read it.
+# The user must be able to reach and run the copies.
 if ! setpriv --reuid="$TEST_USER" --regid="$TEST_USER" --init-groups "$CAPS_DIR/plain/vip-icmp-check" --version >/dev/null 2>&1; then
     echo "Bail out! $TEST_USER cannot run $CAPS_DIR/plain/vip-icmp-check (is the build tree readable by others?)"
     exit 1
@@ -80,10 +82,10 @@ expect_verdict "after the suggested command the same user gets up" up 0 -- \
 
 # While the probe waits for a reply that never comes, its socket is open: it must hold
 # no capability by then, whoever started it.
-caps_while_running() { # caps_while_running DESC RUNNER...
-    local desc=$1 pid status="" i
-    shift
-    "$@" "$CAPS_DIR/capable/vip-icmp-check" --timeout 3s "$LAB_VIP" "$LAB_RS_DROPPED" >/dev/null 2>&1 &
+caps_while_running() { # caps_while_running DESC BINARY RUNNER...
+    local desc=$1 bin=$2 pid status="" i
+    shift 2
+    "$@" "$bin" --timeout 3s "$LAB_VIP" "$LAB_RS_DROPPED" >/dev/null 2>&1 &
     pid=$!
     for i in $(seq 40); do
         status=$(cat "/proc/$pid/status" 2>/dev/null)
@@ -104,10 +106,17 @@ caps_while_running() { # caps_while_running DESC RUNNER...
     fi
 }
 # No timeout wrapper here: $! must be the probe itself (ip netns exec and setpriv exec).
-caps_while_running "capable user's probe holds no capability once its socket is open" \
+caps_while_running "capable user's probe holds no capability once its socket is open" "$CAPS_DIR/capable/vip-icmp-check" \
     ip netns exec "$LAB_DIRECTOR_NS" setpriv --reuid="$TEST_USER" --regid="$TEST_USER" --init-groups --inh-caps=-all
-caps_while_running "root's probe holds no capability once its socket is open" \
+caps_while_running "root's probe holds no capability once its socket is open" "$CAPS_DIR/capable/vip-icmp-check" \
     ip netns exec "$LAB_DIRECTOR_NS"
+# As systemd's AmbientCapabilities=CAP_NET_RAW starts it: the plain binary gets the
+# capability from the ambient set, which it must clear too (it would survive an exec).
+# A copy without file capabilities: exec of one with them clears the ambient set itself.
+caps_while_running "a probe given CAP_NET_RAW as an ambient capability holds none once its socket is open" \
+    "$CAPS_DIR/ambient/vip-icmp-check" \
+    ip netns exec "$LAB_DIRECTOR_NS" setpriv --reuid="$TEST_USER" --regid="$TEST_USER" --init-groups \
+    --inh-caps=+net_raw --ambient-caps=+net_raw
 
 # VIPCHECK_SETCAP, read again at install time by the install script.
 expect_true "install with VIPCHECK_SETCAP=ON sets cap_net_raw+ep" -- bash -c "
