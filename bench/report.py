@@ -43,6 +43,9 @@ for label, rows in runs.items():
 
 rtts = [float(m) for m in re.findall(r"time=([0-9.]+) ms", (out / "ping.txt").read_text())]
 load = dict(kv.split("=") for kv in (out / "load.txt").read_text().split())
+load_baseline = None
+if (out / "load-baseline.txt").exists():
+    load_baseline = dict(kv.split("=") for kv in (out / "load-baseline.txt").read_text().split())
 
 # Which vipcheck contender each row is compared with.
 compare = {
@@ -70,6 +73,10 @@ descr = {
     "exec-libpcap": "floor: the same, dynamic, linked to Debian's libpcap (and its dbus/systemd chain)",
     "pcap-open": "floor: that, opening and closing the probe's capture (`bench/pcap_floor.c`)",
 }
+# BENCH_BASELINE: the same probes from another build, each compared with this build's.
+for label in ("icmp-up", "syn-up", "icmp-noreply"):
+    descr[f"{label}-baseline"] = "baseline build: " + descr[label]
+    compare[f"{label}-baseline"] = label
 
 
 def f(x):
@@ -88,13 +95,17 @@ for label in sorted(stats, key=lambda l: list(descr).index(l) if l in descr else
     ratio = ""
     if label in compare and compare[label] in stats:
         r = stats[compare[label]]["wall"][0] / s["wall"][0]
-        ratio = f"{r:.4f} (this is {1 / r:.0f}x slower)" if r < 1 else f"{r:.2f}"
+        slower = f"{1 / r:.2f}" if 1 / r < 10 else f"{1 / r:.0f}"
+        ratio = f"{r:.4f} (this is {slower}x slower)" if r < 1 else f"{r:.2f}"
     p(f"| {descr.get(label, label)} | {s['n']} ({s['ok']}) | {f(s['wall'][0])} / {f(s['wall'][1])} | "
       f"{f(s['cpu'][0])} / {f(s['cpu'][1])} | {s['rss'][0]:.2f} / {s['rss'][1]:.2f} | {ratio} |")
 if rtts:
     p(f"| floor: `ping -c 50 -i 0.01` RTT to the RS | {len(rtts)} | {f(pct(rtts, 50))} / {f(pct(rtts, 95))} | | | |")
 p(f"| keepalived-like: {load['runs']} checks, {meta.get('inflight', '?')} in flight | 1 ({int(load['runs']) - int(load['wrong'])} right) | "
   f"{f(float(load['total_ms']))} total | | | |")
+if load_baseline:
+    p(f"| baseline build: the same load | 1 ({int(load_baseline['runs']) - int(load_baseline['wrong'])} right) | "
+      f"{f(float(load_baseline['total_ms']))} total | | | |")
 p("")
 
 # Past-the-deadline and the targets.
@@ -119,6 +130,12 @@ if up:
           f"{up['rss'][0] - pcap_floor['rss'][0]:.2f} MiB")
     if rtts:
         p(f"- vipcheck / floor (ping RTT): {up['wall'][0] / pct(rtts, 50):.0f}x")
+for label in ("icmp-up", "syn-up", "icmp-noreply"):
+    b, s = stats.get(f"{label}-baseline"), stats.get(label)
+    if b and s:
+        p(f"- {label}, this build against the baseline build (medians): wall {f(b['wall'][0])} -> {f(s['wall'][0])} ms "
+          f"({100 * (s['wall'][0] / b['wall'][0] - 1):+.1f} %), CPU {f(b['cpu'][0])} -> {f(s['cpu'][0])} ms "
+          f"({100 * (s['cpu'][0] / b['cpu'][0] - 1):+.1f} %), peak RSS {b['rss'][0]:.2f} -> {s['rss'][0]:.2f} MiB")
 p("")
 
 def met(ok):
