@@ -15,7 +15,11 @@
  *
  * PLAN: one contender per line, tab-separated: LABEL RUNS EXPECT ARGV0 ARGV...
  *   RUNS    how many runs in `series` mode; they are spread evenly over ROUNDS
- *           round-robin rounds, so load drift hits every contender alike.
+ *           round-robin rounds, so load drift hits every contender alike. Each
+ *           round takes the contenders in a new random order (fixed seed, so a
+ *           rerun repeats it): a run that follows a long idle one (a 200 ms
+ *           no-reply, a recipe) starts cold and was measured ~1 ms slower, and a
+ *           fixed order would always hand that cost to the same contender.
  *   EXPECT  `rc=N` (exit status N), a word (the first word of stdout), or `-`.
  */
 #define _GNU_SOURCE
@@ -132,12 +136,31 @@ static int verdict_ok(const struct contender *c, int status, int fd)
     return strncmp(buf, c->expect, len) == 0 && (buf[len] == ' ' || buf[len] == '\n' || buf[len] == '\0');
 }
 
+/* xorshift64: a fixed, reproducible sequence; nothing here needs better. */
+static unsigned long next_random(unsigned long *x)
+{
+    *x ^= *x << 13;
+    *x ^= *x >> 7;
+    *x ^= *x << 17;
+    return *x;
+}
+
 static int series(long rounds)
 {
+    int order[MAX_CONTENDERS];
+    unsigned long seed = 0x9e3779b97f4a7c15UL;
+    for (int i = 0; i < nplan; ++i)
+        order[i] = i;
     printf("label,run,wall_us,cpu_us,maxrss_kib,status,ok\n");
     for (long r = 0; r < rounds; ++r) {
-        for (int i = 0; i < nplan; ++i) {
-            struct contender *c = &plan[i];
+        for (int i = nplan - 1; i > 0; --i) { /* Fisher-Yates */
+            const int j = (int)(next_random(&seed) % (unsigned long)(i + 1));
+            const int t = order[i];
+            order[i] = order[j];
+            order[j] = t;
+        }
+        for (int k = 0; k < nplan; ++k) {
+            struct contender *c = &plan[order[k]];
             /* Spread RUNS evenly over ROUNDS: run when the quota line crosses. */
             if (c->done >= c->runs || (r + 1) * c->runs / rounds <= c->done)
                 continue;
