@@ -8,7 +8,7 @@
 namespace vipcheck {
 
 // The daemons that run a check time the whole process: keepalived's misc_timeout and
-// ldirectord's negotiatetimeout start at fork. A clock read in main misses exec, the
+// ldirectord's checktimeout start at fork. A clock read in main misses exec, the
 // dynamic loader and static initialisation, several milliseconds on a small VM, so a
 // check that honoured --timeout from main would still exit that much past it.
 //
