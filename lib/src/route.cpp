@@ -63,6 +63,30 @@ void NetlinkSocket::request(void* message, const std::function<void(const void*)
 
 namespace {
 
+// One rtnetlink request being written: its buffer, the netlink header and the family
+// header Body that follows it. Attributes go after with mnl_attr_put*(header, ...).
+template <typename Body>
+class NetlinkRequest {
+public:
+    NetlinkRequest(std::uint16_t type, std::uint16_t flags)
+        : buffer_(MNL_SOCKET_BUFFER_SIZE), header_(mnl_nlmsg_put_header(buffer_.data()))
+    {
+        header_->nlmsg_type = type;
+        header_->nlmsg_flags = flags;
+        body_ = static_cast<Body*>(mnl_nlmsg_put_extra_header(header_, sizeof(Body)));
+    }
+    NetlinkRequest(const NetlinkRequest&) = delete;
+    NetlinkRequest& operator=(const NetlinkRequest&) = delete;
+
+    nlmsghdr* header() { return header_; }
+    Body* operator->() { return body_; }
+
+private:
+    std::vector<char> buffer_;
+    nlmsghdr* header_;
+    Body* body_ = nullptr;
+};
+
 IpAddress address_from(const nlattr* a, int family)
 {
     const auto* p = static_cast<const std::uint8_t*>(mnl_attr_get_payload(a));
@@ -107,11 +131,8 @@ int af(Family f)
 Route RouteLookup::lookup(const IpAddress& destination, const std::string& interface,
                           const std::optional<IpAddress>& source)
 {
-    std::vector<char> buffer(MNL_SOCKET_BUFFER_SIZE);
-    auto* nlh = mnl_nlmsg_put_header(buffer.data());
-    nlh->nlmsg_type = RTM_GETROUTE;
-    nlh->nlmsg_flags = NLM_F_REQUEST;
-    auto* rtm = static_cast<rtmsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(rtmsg)));
+    NetlinkRequest<rtmsg> rtm(RTM_GETROUTE, NLM_F_REQUEST);
+    nlmsghdr* nlh = rtm.header();
     const int family = af(destination.family());
     rtm->rtm_family = static_cast<unsigned char>(family);
     rtm->rtm_dst_len = static_cast<unsigned char>(destination.size() * 8);
@@ -183,11 +204,8 @@ InterfaceInfo RouteLookup::interface(const std::string& name)
 
 InterfaceInfo RouteLookup::interface(int index)
 {
-    std::vector<char> buffer(MNL_SOCKET_BUFFER_SIZE);
-    auto* nlh = mnl_nlmsg_put_header(buffer.data());
-    nlh->nlmsg_type = RTM_GETLINK;
-    nlh->nlmsg_flags = NLM_F_REQUEST;
-    auto* ifi = static_cast<ifinfomsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(ifinfomsg)));
+    NetlinkRequest<ifinfomsg> ifi(RTM_GETLINK, NLM_F_REQUEST);
+    nlmsghdr* nlh = ifi.header();
     ifi->ifi_family = AF_UNSPEC;
     ifi->ifi_index = index;
 
@@ -224,11 +242,8 @@ bool RouteLookup::is_broadcast(const IpAddress& destination)
 {
     if (!destination.is_v4())
         return false; // IPv6 has no broadcast
-    std::vector<char> buffer(MNL_SOCKET_BUFFER_SIZE);
-    auto* nlh = mnl_nlmsg_put_header(buffer.data());
-    nlh->nlmsg_type = RTM_GETROUTE;
-    nlh->nlmsg_flags = NLM_F_REQUEST;
-    auto* rtm = static_cast<rtmsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(rtmsg)));
+    NetlinkRequest<rtmsg> rtm(RTM_GETROUTE, NLM_F_REQUEST);
+    nlmsghdr* nlh = rtm.header();
     rtm->rtm_family = AF_INET;
     rtm->rtm_dst_len = 32;
     mnl_attr_put(nlh, RTA_DST, destination.size(), destination.data());
@@ -250,11 +265,8 @@ bool RouteLookup::is_broadcast(const IpAddress& destination)
 
 std::vector<IpAddress> RouteLookup::addresses(int index, Family family)
 {
-    std::vector<char> buffer(MNL_SOCKET_BUFFER_SIZE);
-    auto* nlh = mnl_nlmsg_put_header(buffer.data());
-    nlh->nlmsg_type = RTM_GETADDR;
-    nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-    auto* ifa = static_cast<ifaddrmsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(ifaddrmsg)));
+    NetlinkRequest<ifaddrmsg> ifa(RTM_GETADDR, NLM_F_REQUEST | NLM_F_DUMP);
+    nlmsghdr* nlh = ifa.header();
     const int f = af(family);
     ifa->ifa_family = static_cast<unsigned char>(f);
 
