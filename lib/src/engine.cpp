@@ -113,18 +113,14 @@ Outcome describe(const ProbeSession& s, const ProbeKind& kind, const ProbeOption
 
 } // namespace
 
-Outcome run_probe(const ProbeOptions& o, const ProbeKind& kind, const SignalWatch& signals, const Trace& trace,
-                  TimePoint start)
+ProbePlan plan_probe(const ProbeOptions& o, RouteLookup& routes, const Trace& trace)
 {
-    if (auto signo = signals.pending())
-        interrupted(*signo);
     const ProbeTarget& t = o.target;
     if (t.vip.family() != t.rip.family() && !o.encap)
         throw Error(fmt::format("VIP {} and RIP {} are of different address families: a direct-routing probe "
                                 "uses one family (an LVS tunnel may mix them: give --encap)",
                                 t.vip.str(), t.rip.str()));
 
-    RouteLookup routes;
     // A subnet broadcast (192.0.2.255) passes the syntactic unicast check, but a probe
     // "for" it would be sent to one MAC and prove nothing about any VIP.
     if (routes.is_broadcast(t.vip))
@@ -141,7 +137,8 @@ Outcome run_probe(const ProbeOptions& o, const ProbeKind& kind, const SignalWatc
                                 "VIP; give this host's own address with --source",
                                 t.vip.str(), t.rip.str()));
 
-    ProbeContext c;
+    ProbePlan plan{route, {}};
+    ProbeContext& c = plan.context;
     c.ifindex = route.interface.index;
     c.ifname = route.interface.name;
     c.local_mac = route.interface.mac;
@@ -165,6 +162,18 @@ Outcome run_probe(const ProbeOptions& o, const ProbeKind& kind, const SignalWatc
     }
     if (o.mac)
         trace.step("match", "replies must come from {} (--mac), {}", o.mac->str(), expected_mac_reason(c));
+    return plan;
+}
+
+Outcome run_probe(const ProbeOptions& o, const ProbeKind& kind, const SignalWatch& signals, const Trace& trace,
+                  TimePoint start)
+{
+    if (auto signo = signals.pending())
+        interrupted(*signo);
+    RouteLookup routes;
+    const ProbePlan plan = plan_probe(o, routes, trace);
+    const Route& route = plan.route;
+    const ProbeContext& c = plan.context;
 
     const NeighbourQuery query = neighbour_query(c);
     std::string filter = kind.capture_filter(c);

@@ -9,21 +9,12 @@
 
 namespace vipcheck {
 
-namespace {
-
-// Enough for an ICMP error quoting a full probe or a SYN-ACK with every option.
-constexpr int snapshot_length = 512;
-// The ring only ever holds a handful of replies; the default 2 MiB costs start-up time.
-constexpr int ring_bytes = 64 * 1024;
-
-} // namespace
-
 void Link::Closer::operator()(pcap* p) const
 {
     pcap_close(p);
 }
 
-Link::Link(const InterfaceInfo& interface, const std::string& filter)
+Link::Link(const InterfaceInfo& interface, const std::string& filter, LinkBuffers buffers)
     : ifname_(interface.name), ifindex_(interface.index)
 {
     char errbuf[PCAP_ERRBUF_SIZE] = {};
@@ -31,10 +22,10 @@ Link::Link(const InterfaceInfo& interface, const std::string& filter)
     if (!pcap_)
         throw Error(fmt::format("cannot capture on {}: {}", ifname_, errbuf));
     pcap_t* p = pcap_.get();
-    pcap_set_snaplen(p, snapshot_length);
+    pcap_set_snaplen(p, buffers.snapshot);
     pcap_set_promisc(p, 0);
     pcap_set_immediate_mode(p, 1);
-    pcap_set_buffer_size(p, ring_bytes);
+    pcap_set_buffer_size(p, buffers.ring);
     const int rc = pcap_activate(p);
     if (rc == PCAP_ERROR_PERM_DENIED || rc == PCAP_ERROR_PROMISC_PERM_DENIED)
         throw Error(fmt::format("no permission to capture on {}: {}", ifname_, net_raw_hint()));

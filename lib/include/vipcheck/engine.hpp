@@ -8,10 +8,19 @@
 #include "vipcheck/options.hpp"
 #include "vipcheck/probe.hpp"
 #include "vipcheck/report.hpp"
+#include "vipcheck/route.hpp"
 #include "vipcheck/signals.hpp"
 #include "vipcheck/trace.hpp"
 
 namespace vipcheck {
+
+// The route to the realserver and the run's context (addresses, MACs, random nonce),
+// with every check of the target that needs the kernel's routes. Throws Error.
+struct ProbePlan {
+    Route route;
+    ProbeContext context;
+};
+ProbePlan plan_probe(const ProbeOptions& options, RouteLookup& routes, const Trace& trace);
 
 // Throws Error for local problems (bad interface, no route, no permission, signal).
 // options.timeout counts from `origin`: a tool passes process_deadline_origin()

@@ -17,11 +17,19 @@ struct pcap;
 
 namespace vipcheck {
 
+// The capture's sizes. A probe's replies are a few small frames; a TCP stream's are
+// whole segments, merged by GRO up to 64 KiB, and a window's worth at a time.
+struct LinkBuffers {
+    int snapshot = 512;      // enough for an ICMP error quoting a full probe or a SYN-ACK with every option
+    int ring = 64 * 1024;    // a handful of replies; the default 2 MiB costs start-up time
+};
+inline constexpr LinkBuffers stream_buffers{256 * 1024, 4 * 1024 * 1024};
+
 class Link {
 public:
-    // Opens the capture (immediate mode, small ring, inbound only) with `filter`
-    // installed before anything is sent. Throws Error naming the fix on EPERM.
-    Link(const InterfaceInfo& interface, const std::string& filter);
+    // Opens the capture (immediate mode, inbound only) with `filter` installed before
+    // anything is sent. Throws Error naming the fix on EPERM.
+    Link(const InterfaceInfo& interface, const std::string& filter, LinkBuffers buffers = {});
 
     int fd() const { return fd_; }
     int ifindex() const { return ifindex_; }

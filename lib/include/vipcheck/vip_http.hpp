@@ -1,0 +1,35 @@
+// vip-http-check: a whole HTTP(S) exchange with the VIP, served by one realserver. The
+// TCP connection runs in user space (UserTcp) over the probe's link: every frame to the
+// realserver's MAC with the probe's TTL, so a connection that completes was served by
+// that realserver and no other. libcurl speaks HTTP and TLS over a socket pair whose
+// other end is relayed to that connection; the judging is mgmt-http-check's.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "vipcheck/http_transport.hpp"
+#include "vipcheck/options.hpp"
+
+namespace vipcheck {
+
+// `URL RIP`, or ldirectord's `VIP VPORT RIP RPORT`: the positionals that name the URL
+// (as make_http_options reads them) and the realserver. Throws Error.
+struct VipHttpPositionals {
+    std::vector<std::string> url; // {URL}, or {VIP, VPORT, VIP, VPORT} for the ldirectord form
+    IpAddress rip;
+};
+VipHttpPositionals split_vip_http_positionals(const std::vector<std::string>& positionals, const std::string& vip_option);
+
+// The Connector that carries one transfer over a user-space TCP connection to the VIP
+// at the realserver's MAC. Opens its link (CAP_NET_RAW) on construction.
+class VipConnector;
+std::unique_ptr<Connector> make_vip_connector(const ProbeOptions& probe, const Trace& trace,
+                                              Clock::time_point deadline);
+
+// The whole of vip-http-check's main().
+int vip_http_main(int argc, const char* const* argv);
+
+} // namespace vipcheck
