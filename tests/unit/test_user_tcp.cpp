@@ -1,0 +1,418 @@
+// vip-http-check's user-space TCP glue, driven with crafted frames and a fake clock:
+// the SYN carries this run's random ISN and port at the realserver's MAC with the
+// probe's TTL; only frames of this connection reach lwIP; data, loss, reordering,
+// partial checksums, RST and the close in both directions.
+#include <catch2/catch.hpp>
+
+#include <chrono>
+#include <set>
+#include <string>
+
+#include "fixtures.hpp"
+#include "vipcheck/frames.hpp"
+#include "vipcheck/packet.hpp"
+#include "vipcheck/probe.hpp"
+#include "vipcheck/user_tcp.hpp"
+
+using namespace vipcheck;
+using fixtures::ip;
+using fixtures::mac;
+using namespace std::chrono_literals;
+
+namespace {
+
+using TimePoint = UserTcp::TimePoint;
+
+TcpFlow flow4(std::uint32_t isn = 0x01020304, std::uint16_t port = 40000)
+{
+    TcpFlow f;
+    f.local_mac = mac("02:00:00:00:00:02");
+    f.remote_mac = mac("02:00:00:00:00:11");
+    f.local = ip("192.0.2.2");
+    f.remote = ip("198.51.100.10");
+    f.local_port = port;
+    f.remote_port = 80;
+    f.isn = isn;
+    f.ttl = 1;
+    return f;
+}
+
+TcpFlow flow6()
+{
+    TcpFlow f = flow4();
+    f.local = ip("2001:db8::2");
+    f.remote = ip("2001:db8:100::10");
+    return f;
+}
+
+struct Segment {
+    IpPacket ip;
+    TcpSegment tcp;
+    std::string data;
+    MacAddress destination;
+    MacAddress source;
+};
+
+Segment parse(const Frame& frame)
+{
+    const auto eth = parse_ethernet(frame);
+    REQUIRE(eth);
+    const auto ip = eth->type == ethertype_ipv4 ? parse_ipv4(eth->payload) : parse_ipv6(eth->payload);
+    REQUIRE(ip);
+    const auto tcp = parse_tcp(*ip);
+    REQUIRE(tcp);
+    const std::size_t offset = static_cast<std::size_t>(ip->payload[12] >> 4) * 4;
+    return {*ip, *tcp,
+            std::string(reinterpret_cast<const char*>(ip->payload.data()) + offset, ip->payload.size() - offset),
+            eth->destination, eth->source};
+}
+
+// The realserver's side, crafted with the library's own frame builder.
+class Peer {
+public:
+    explicit Peer(const TcpFlow& f, std::uint32_t isn = 0x50000000) : flow_(f), seq_(isn) {}
+
+    Frame segment(std::uint8_t flags, std::uint32_t seq, std::uint32_t ack, const std::string& data = "")
+    {
+        Envelope e;
+        e.source_mac = flow_.remote_mac;
+        e.destination_mac = flow_.local_mac;
+        e.source = flow_.remote;
+        e.destination = flow_.local;
+        e.ttl = 64;
+        TcpHeader t;
+        t.source_port = flow_.remote_port;
+        t.destination_port = flow_.local_port;
+        t.seq = seq;
+        t.ack = ack;
+        t.flags = flags;
+        t.window = 65535;
+        if (flags & tcp_syn)
+            t.options = {2, 4, 0x05, 0xb4}; // MSS 1460
+        Frame frame = builder_.tcp(e, t);
+        if (!data.empty()) {
+            // Rebuilt with the payload: FrameBuilder sends bare headers, so the data is
+            // appended and the lengths and checksums are made right here.
+            frame = with_payload(frame, data);
+        }
+        return frame;
+    }
+
+    Frame syn_ack(std::uint32_t client_isn) { return segment(tcp_syn | tcp_ack, seq_, client_isn + 1); }
+    std::uint32_t next() const { return seq_ + 1; }
+
+private:
+    Frame with_payload(const Frame& bare, const std::string& data) const
+    {
+        Frame f(bare.begin(), bare.begin() + 14);
+        const auto eth = parse_ethernet(bare);
+        const auto ip = eth->type == ethertype_ipv4 ? parse_ipv4(eth->payload) : parse_ipv6(eth->payload);
+        std::vector<std::uint8_t> tcp(ip->payload.begin(), ip->payload.end());
+        tcp.insert(tcp.end(), data.begin(), data.end());
+        tcp[16] = tcp[17] = 0;
+        IpPacket pseudo = *ip;
+        const std::uint16_t sum = checksum_fold(checksum_add(Bytes(tcp), pseudo_header_sum(pseudo, tcp.size())));
+        tcp[16] = static_cast<std::uint8_t>(sum >> 8);
+        tcp[17] = static_cast<std::uint8_t>(sum);
+        std::vector<std::uint8_t> header(ip->header.begin(), ip->header.end());
+        if (ip->source.is_v4()) {
+            const std::size_t total = header.size() + tcp.size();
+            header[2] = static_cast<std::uint8_t>(total >> 8);
+            header[3] = static_cast<std::uint8_t>(total);
+            header[10] = header[11] = 0;
+            const std::uint16_t hs = checksum_fold(checksum_add(Bytes(header)));
+            header[10] = static_cast<std::uint8_t>(hs >> 8);
+            header[11] = static_cast<std::uint8_t>(hs);
+        } else {
+            header[4] = static_cast<std::uint8_t>(tcp.size() >> 8);
+            header[5] = static_cast<std::uint8_t>(tcp.size());
+        }
+        f.insert(f.end(), header.begin(), header.end());
+        f.insert(f.end(), tcp.begin(), tcp.end());
+        return f;
+    }
+
+    TcpFlow flow_;
+    std::uint32_t seq_;
+    FrameBuilder builder_;
+};
+
+Bytes bytes_of(const std::string& s)
+{
+    return Bytes(reinterpret_cast<const std::uint8_t*>(s.data()), s.size());
+}
+
+} // namespace
+
+TEST_CASE("the SYN carries this run's ISN and port, to the realserver's MAC, with the probe's TTL",
+          "[user_tcp][nonce]")
+{
+    const TimePoint t0{};
+    // Several connections in one process: lwIP's own ISN counter must not show through.
+    for (std::uint32_t isn : {0x01020304u, 0u, 0xffffffffu, 6510u, 0x80000000u}) {
+        TcpFlow f = flow4(isn, static_cast<std::uint16_t>(33000 + (isn & 0xfff)));
+        f.ttl = 1;
+        UserTcp tcp(f, t0);
+        const auto frames = tcp.take_frames();
+        REQUIRE(frames.size() == 1);
+        const Segment s = parse(frames[0]);
+        CHECK(s.destination == f.remote_mac);
+        CHECK(s.source == f.local_mac);
+        CHECK(s.ip.source == f.local);
+        CHECK(s.ip.destination == f.remote);
+        CHECK(s.ip.ttl == 1);
+        CHECK(s.tcp.flags == tcp_syn);
+        CHECK(s.tcp.seq == isn);
+        CHECK(s.tcp.source_port == f.local_port);
+        CHECK(s.tcp.destination_port == 80);
+    }
+}
+
+TEST_CASE("random nonces give random ISNs and ports on the wire", "[user_tcp][nonce]")
+{
+    std::set<std::uint32_t> isns;
+    std::set<std::uint16_t> ports;
+    for (int i = 0; i < 8; ++i) {
+        const Nonce n = Nonce::random();
+        UserTcp tcp(flow4(n.isn, n.source_port), TimePoint{});
+        const Segment s = parse(tcp.take_frames().at(0));
+        CHECK(s.tcp.seq == n.isn);
+        CHECK(s.tcp.source_port == n.source_port);
+        CHECK(s.tcp.source_port >= 32768);
+        isns.insert(s.tcp.seq);
+        ports.insert(s.tcp.source_port);
+    }
+    CHECK(isns.size() >= 7);
+    CHECK(ports.size() >= 6);
+}
+
+TEST_CASE("one user-space connection per process at a time", "[user_tcp]")
+{
+    UserTcp first(flow4(), TimePoint{});
+    CHECK_THROWS_WITH(UserTcp(flow4(7, 40001), TimePoint{}), Catch::Contains("second user-space TCP"));
+}
+
+TEST_CASE("a whole exchange: handshake, request, reordered reply, close with the realserver first",
+          "[user_tcp]")
+{
+    const TcpFlow f = flow4();
+    TimePoint now{};
+    UserTcp tcp(f, now);
+    Peer rs(f);
+    tcp.take_frames();
+    CHECK_FALSE(tcp.established());
+    CHECK(tcp.send(bytes_of("early")) == 0); // nothing goes before the handshake
+
+    REQUIRE(tcp.on_frame(rs.syn_ack(f.isn)));
+    CHECK(tcp.established());
+    auto out = tcp.take_frames();
+    REQUIRE(out.size() == 1);
+    CHECK(parse(out[0]).tcp.flags == tcp_ack);
+    CHECK(parse(out[0]).tcp.ack == rs.next());
+
+    CHECK(tcp.send(bytes_of("GET / HTTP/1.1\r\n\r\n")) == 18);
+    out = tcp.take_frames();
+    REQUIRE(out.size() == 1);
+    const Segment request = parse(out[0]);
+    CHECK(request.data == "GET / HTTP/1.1\r\n\r\n");
+    CHECK(request.tcp.seq == f.isn + 1);
+    CHECK(request.ip.ttl == 1);
+
+    const std::uint32_t our = f.isn + 1 + 18;
+    const std::uint32_t s1 = rs.next();
+    // The second half first: held back until the gap is filled.
+    CHECK(tcp.on_frame(rs.segment(tcp_ack | tcp_psh, s1 + 5, our, "world")));
+    CHECK(tcp.take_received().empty());
+    CHECK(tcp.on_frame(rs.segment(tcp_ack, s1, our, "hello")));
+    CHECK(tcp.take_received() == "helloworld");
+    // The realserver closes first (Connection: close).
+    CHECK(tcp.on_frame(rs.segment(tcp_ack | tcp_fin, s1 + 10, our)));
+    CHECK(tcp.peer_finished());
+    CHECK_FALSE(tcp.closed());
+    tcp.take_frames();
+    tcp.finish_sending();
+    out = tcp.take_frames();
+    REQUIRE_FALSE(out.empty());
+    const Segment fin = parse(out.back());
+    CHECK((fin.tcp.flags & tcp_fin));
+    CHECK(fin.tcp.seq == our);
+    CHECK(fin.tcp.ack == s1 + 11);
+    CHECK(tcp.on_frame(rs.segment(tcp_ack, s1 + 11, our + 1)));
+    CHECK(tcp.closed());
+    CHECK(tcp.end() == TcpEnd::Closed);
+    CHECK_FALSE(tcp.failed());
+}
+
+TEST_CASE("a lost SYN is sent again, with the same ISN", "[user_tcp][loss]")
+{
+    const TcpFlow f = flow4();
+    TimePoint now{};
+    UserTcp tcp(f, now);
+    tcp.take_frames();
+    // lwIP's first RTO (3 s in its clock) is 300 ms here.
+    for (int i = 0; i < 10; ++i) {
+        now += 25ms;
+        tcp.on_timer(now);
+    }
+    CHECK(tcp.take_frames().empty());
+    for (int i = 0; i < 10; ++i) {
+        now += 25ms;
+        tcp.on_timer(now);
+    }
+    const auto again = tcp.take_frames();
+    REQUIRE(again.size() == 1);
+    CHECK(parse(again[0]).tcp.flags == tcp_syn);
+    CHECK(parse(again[0]).tcp.seq == f.isn);
+}
+
+TEST_CASE("a lost request is retransmitted until acknowledged", "[user_tcp][loss]")
+{
+    const TcpFlow f = flow4();
+    TimePoint now{};
+    UserTcp tcp(f, now);
+    Peer rs(f);
+    tcp.on_frame(rs.syn_ack(f.isn));
+    tcp.send(bytes_of("GET /"));
+    tcp.take_frames();
+    int resent = 0;
+    for (int i = 0; i < 200 && resent == 0; ++i) {
+        now += 25ms;
+        tcp.on_timer(now);
+        for (const auto& frame : tcp.take_frames())
+            if (parse(frame).data == "GET /")
+                ++resent;
+    }
+    CHECK(resent == 1);
+}
+
+TEST_CASE("RST to the SYN: refused; RST later: reset", "[user_tcp]")
+{
+    const TcpFlow f = flow4();
+    {
+        UserTcp tcp(f, TimePoint{});
+        Peer rs(f);
+        CHECK(tcp.on_frame(rs.segment(tcp_rst | tcp_ack, 0, f.isn + 1)));
+        CHECK(tcp.end() == TcpEnd::Refused);
+        CHECK(tcp.failed());
+        CHECK(tcp.closed());
+    }
+    {
+        UserTcp tcp(f, TimePoint{});
+        Peer rs(f);
+        tcp.on_frame(rs.syn_ack(f.isn));
+        CHECK(tcp.on_frame(rs.segment(tcp_rst, rs.next(), 0)));
+        CHECK(tcp.end() == TcpEnd::Reset);
+    }
+}
+
+TEST_CASE("only this connection's frames reach lwIP", "[user_tcp][filter]")
+{
+    const TcpFlow f = flow4();
+    UserTcp tcp(f, TimePoint{});
+    tcp.take_frames();
+    TcpFlow other = f;
+    other.remote_mac = mac("02:00:00:00:00:99");
+    CHECK_FALSE(tcp.on_frame(Peer(other).syn_ack(f.isn))); // another MAC
+    other = f;
+    other.remote_port = 81;
+    CHECK_FALSE(tcp.on_frame(Peer(other).syn_ack(f.isn))); // another port
+    other = f;
+    other.local_port = static_cast<std::uint16_t>(f.local_port + 1);
+    CHECK_FALSE(tcp.on_frame(Peer(other).syn_ack(f.isn))); // another run's port
+    other = f;
+    other.remote = ip("198.51.100.11");
+    CHECK_FALSE(tcp.on_frame(Peer(other).syn_ack(f.isn))); // another VIP
+    CHECK(tcp.frames_in() == 0);
+    CHECK_FALSE(tcp.established());
+
+    // Ours but corrupted: taken, never fed.
+    Frame bad = Peer(f).syn_ack(f.isn);
+    bad[14 + 20 + 15] ^= 0x01; // the window, past the IP header (the frame's end is padding)
+    CHECK(tcp.on_frame(bad));
+    CHECK(tcp.frames_in() == 0);
+    CHECK_FALSE(tcp.established());
+    // A wrong acknowledgement (a blind forgery) is lwIP's to refuse.
+    CHECK(tcp.on_frame(Peer(f).segment(tcp_syn | tcp_ack, 1, f.isn + 2)));
+    CHECK_FALSE(tcp.established());
+}
+
+TEST_CASE("a segment with a partial checksum (GRO, TSO) is completed and taken", "[user_tcp][checksum]")
+{
+    const TcpFlow f = flow4();
+    UserTcp tcp(f, TimePoint{});
+    Peer rs(f);
+    Frame syn_ack = rs.syn_ack(f.isn);
+    // As the kernel leaves it: the field holds the folded pseudo-header sum.
+    const auto eth = parse_ethernet(syn_ack);
+    const auto ipp = parse_ipv4(eth->payload);
+    const std::uint16_t partial = static_cast<std::uint16_t>(~checksum_fold(pseudo_header_sum(*ipp, ipp->payload.size())));
+    const std::size_t at = 14 + ipp->header.size() + 16;
+    syn_ack[at] = static_cast<std::uint8_t>(partial >> 8);
+    syn_ack[at + 1] = static_cast<std::uint8_t>(partial);
+    CHECK(tcp.on_frame(syn_ack));
+    CHECK(tcp.established());
+    CHECK(tcp.partial_checksums() == 1);
+}
+
+TEST_CASE("settle_tcp_checksum: valid stays, partial is completed, anything else is refused", "[user_tcp][checksum]")
+{
+    const TcpFlow f = flow4();
+    const Frame frame = Peer(f).segment(tcp_ack, 1, 2, "data");
+    const auto eth = parse_ethernet(frame);
+    const auto ipp = parse_ipv4(eth->payload);
+    std::vector<std::uint8_t> seg(ipp->payload.begin(), ipp->payload.end());
+    bool partial = true;
+    CHECK(settle_tcp_checksum(*ipp, seg.data(), seg.size(), partial));
+    CHECK_FALSE(partial);
+    const std::vector<std::uint8_t> good = seg;
+    const std::uint16_t folded = static_cast<std::uint16_t>(~checksum_fold(pseudo_header_sum(*ipp, seg.size())));
+    seg[16] = static_cast<std::uint8_t>(folded >> 8);
+    seg[17] = static_cast<std::uint8_t>(folded);
+    CHECK(settle_tcp_checksum(*ipp, seg.data(), seg.size(), partial));
+    CHECK(partial);
+    CHECK(seg == good);
+    seg[17] ^= 0x40;
+    CHECK_FALSE(settle_tcp_checksum(*ipp, seg.data(), seg.size(), partial));
+}
+
+TEST_CASE("IPv6: the same exchange, and nothing but this connection's segments leaves", "[user_tcp][ipv6]")
+{
+    const TcpFlow f = flow6();
+    TimePoint now{};
+    UserTcp tcp(f, now);
+    Peer rs(f);
+    auto out = tcp.take_frames();
+    REQUIRE(out.size() == 1);
+    const Segment syn = parse(out[0]);
+    CHECK(syn.ip.ttl == 1); // hop limit
+    CHECK(syn.tcp.seq == f.isn);
+    CHECK(tcp.on_frame(rs.syn_ack(f.isn)));
+    CHECK(tcp.established());
+    tcp.send(bytes_of("x"));
+    for (int i = 0; i < 100; ++i) {
+        now += 25ms;
+        tcp.on_timer(now);
+    }
+    for (const auto& frame : tcp.take_frames()) {
+        const Segment s = parse(frame);
+        CHECK(s.ip.destination == f.remote);
+        CHECK(s.tcp.source_port == f.local_port);
+    }
+}
+
+TEST_CASE("abort sends an RST with our sequence number", "[user_tcp]")
+{
+    const TcpFlow f = flow4();
+    UserTcp tcp(f, TimePoint{});
+    Peer rs(f);
+    tcp.on_frame(rs.syn_ack(f.isn));
+    tcp.take_frames();
+    tcp.abort();
+    const auto out = tcp.take_frames();
+    REQUIRE(out.size() == 1);
+    const Segment rst = parse(out[0]);
+    CHECK((rst.tcp.flags & tcp_rst));
+    CHECK(rst.tcp.seq == f.isn + 1);
+    CHECK(tcp.end() == TcpEnd::Aborted);
+    CHECK(tcp.closed());
+}
