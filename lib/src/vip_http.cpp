@@ -15,6 +15,7 @@
 #include "vipcheck/engine.hpp"
 #include "vipcheck/error.hpp"
 #include "vipcheck/http_check.hpp"
+#include "vipcheck/kernel_bypass.hpp"
 #include "vipcheck/link.hpp"
 #include "vipcheck/neighbour.hpp"
 #include "vipcheck/privilege.hpp"
@@ -49,6 +50,15 @@ VipHttpPositionals split_vip_http_positionals(const std::vector<std::string>& p,
 
 namespace {
 
+bool holds_address(RouteLookup& routes, const IpAddress& address)
+{
+    try {
+        return routes.lookup(address, "", std::nullopt).local;
+    } catch (const Error&) {
+        return false; // no route at all: certainly not an address of this host
+    }
+}
+
 double ms(Clock::duration d)
 {
     return std::chrono::duration<double, std::milli>(d).count();
@@ -74,6 +84,16 @@ public:
     {
         const ProbeContext& c = plan_.context;
         trace_.step("capture", "on {}: {}", c.ifname, capture_filter());
+        // A director that holds the VIP drops the realserver's answers from it as
+        // martians; one that does not would reset them.
+        if (!holds_address(routes_, c.vip)) {
+            const auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline_ - Clock::now());
+            bypass_.emplace(FourTuple{c.vip, c.port, c.source, c.nonce.source_port},
+                            left + std::chrono::seconds(1));
+            trace_.step("bypass", "this director does not hold {}: nftables drops {} port {} -> {} port {} "
+                        "in prerouting for the run",
+                        c.vip.str(), c.vip.str(), c.port, c.source.str(), c.nonce.source_port);
+        }
         drop_capabilities();
         trace_.step("privilege", "dropped every capability, no_new_privs set");
         next_request_ = Clock::now();
@@ -338,6 +358,7 @@ private:
     NeighbourQuery query_;
     Link link_;
     FrameBuilder builder_;
+    std::optional<KernelBypass> bypass_;
     LocalListener listener_;
     std::optional<SocketRelay> relay_;
     bool relay_shut_ = false;

@@ -2,7 +2,7 @@
 """A realserver's application for mgmt-http-check lab tests.
 
     http_server.py --port 8080 [--bind ADDR] [--body FILE]
-                   [--tls CERT KEY [--client-ca CA]] [--hang]
+                   [--tls CERT KEY [--client-ca CA]] [--hang] [--broken-on ADDR]
 
 Paths:
     /                 200 with the --body file (or a fixed text)
@@ -11,6 +11,8 @@ Paths:
     /chunked/N        200 with N bytes, chunked (no length known up front)
     /redirect         302 to /
     /host             200 "host=HOST sni=SNI" (what the client asked for)
+--broken-on ADDR answers every request that reached the local address ADDR (a VIP)
+with 500, as a broken virtual host would, while other addresses answer normally.
 --hang listens and never answers: the kernel completes the handshake, the
 request is never read.  Only ever bound inside a lab namespace.
 """
@@ -49,6 +51,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     def respond(self, head):
         path = self.path.split("?", 1)[0]
+        if self.server.broken_on:
+            local = self.connection.getsockname()[0]
+            if local.startswith("::ffff:"):
+                local = local[7:]
+            if local == self.server.broken_on:
+                self.send_fixed(500, b"virtual host broken\n", head)
+                return
         parts = path.strip("/").split("/")
         if path == "/":
             self.send_fixed(200, self.server.body, head)
@@ -130,6 +139,7 @@ def main():
     p.add_argument("--tls", nargs=2, metavar=("CERT", "KEY"))
     p.add_argument("--client-ca")
     p.add_argument("--hang", action="store_true")
+    p.add_argument("--broken-on")
     a = p.parse_args()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
 
@@ -144,6 +154,7 @@ def main():
 
     server = Server((a.bind, a.port), Handler)
     server.body = open(a.body, "rb").read() if a.body else b"vipcheck lab realserver\n"
+    server.broken_on = a.broken_on
     if a.tls:
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         ctx.load_cert_chain(a.tls[0], a.tls[1])
