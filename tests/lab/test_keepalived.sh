@@ -13,11 +13,11 @@
 # and the traps the example avoids (exec failure = success, unsafe path = check
 # dropped, misc_dynamic reading 2..255 as success).
 set -uo pipefail
-if (($# != 2)); then
-    echo "usage: $0 PATH/TO/vip-icmp-check PATH/TO/ipvs_shim.so" >&2
+if (($# != 3)); then
+    echo "usage: $0 PATH/TO/vip-icmp-check PATH/TO/ipvs_shim.so PATH/TO/vip-http-check" >&2
     exit 1
 fi
-BIN=$(realpath -e -- "$1") SHIM=$(realpath -e -- "$2") || exit 1
+BIN=$(realpath -e -- "$1") SHIM=$(realpath -e -- "$2") HTTP_BIN=$(realpath -e -- "$3") || exit 1
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 EXAMPLE=$HERE/../../examples/keepalived/keepalived.conf
 # shellcheck source=harness.sh
@@ -47,6 +47,7 @@ cleanup_keepalived() {
 trap 'cleanup_keepalived; _lab_harness_exit' EXIT
 test_user_ensure || { echo "Bail out! cannot create $TEST_USER"; exit 1; }
 install_capable_probe "$BIN" "$K" || { echo "Bail out! cannot install a capable probe in $K"; exit 1; }
+install_capable_probe "$HTTP_BIN" "$K" || { echo "Bail out! cannot install a capable probe in $K"; exit 1; }
 PROBE=$K/sbin/vip-icmp-check
 mkdir -p "$K/www" "$K/run" && echo ok >"$K/www/healthz"
 
@@ -70,6 +71,7 @@ sed -e "s/192\.0\.2\.100/$LAB_VIP/g" \
     -e "s/192\.0\.2\.11 /$LAB_RS_HEALTHY /g; s/192\.0\.2\.11\"/$LAB_RS_HEALTHY\"/g" \
     -e "s/192\.0\.2\.12 /$LAB_RS_NOVIP /g; s/192\.0\.2\.12\"/$LAB_RS_NOVIP\"/g" \
     -e "s|/usr/sbin/vip-icmp-check|$PROBE|g" \
+    -e "s|/usr/sbin/vip-http-check|$K/sbin/vip-http-check|g" \
     -e "s/keepalived_script/$TEST_USER/g" \
     -e "s/delay_loop 5 /delay_loop 1 /" "$EXAMPLE" >"$K/keepalived.conf"
 grep -q "$PROBE" "$K/keepalived.conf" || { echo "Bail out! the example did not take the substitutions"; exit 1; }
