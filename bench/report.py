@@ -54,6 +54,7 @@ compare = {
     "recipe-icmp-novip": "icmp-noreply", "recipe-icmp-novip-delay1ms": "icmp-noreply",
     "arping-T": "icmp-up", "arping-T-C1": "icmp-up",
     "exec-static": "icmp-up", "exec-dynamic": "icmp-up", "exec-libpcap": "icmp-up", "pcap-open": "icmp-up",
+    "curl-up": "http-up", "curl-300k": "http-300k", "netns-exec": "http-up",
 }
 descr = {
     "icmp-up": "vip-icmp-check, healthy RS (`up`)",
@@ -72,6 +73,11 @@ descr = {
     "exec-dynamic": "floor: the same, dynamic (libc only)",
     "exec-libpcap": "floor: the same, dynamic, linked to Debian's libpcap (and its dbus/systemd chain)",
     "pcap-open": "floor: that, opening and closing the probe's capture (`bench/pcap_floor.c`)",
+    "http-up": "`ip netns exec` director vip-http-check, 33-byte body at the VIP (`up`)",
+    "http-300k": "`ip netns exec` director vip-http-check, 300 KiB body at the VIP (`up`)",
+    "curl-up": "`ip netns exec` client `curl` of the same body, host route VIP via RS",
+    "curl-300k": "`ip netns exec` client `curl` of the same 300 KiB body, host route VIP via RS",
+    "netns-exec": "floor: `ip netns exec` client `true` (in every http/curl row)",
 }
 # BENCH_BASELINE: the same probes from another build, each compared with this build's.
 for label in ("icmp-up", "syn-up", "icmp-noreply"):
