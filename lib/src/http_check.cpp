@@ -3,10 +3,12 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <exception>
 #include <chrono>
 #include <memory>
 #include <vector>
 
+#include "vipcheck/cli.hpp"
 #include "vipcheck/deadline.hpp"
 #include "vipcheck/error.hpp"
 
@@ -195,6 +197,35 @@ int report_http_result(const Reporter& report, const HttpResult& result, bool pr
             fmt::print(stderr, "{}\n", format_line(result.outcome));
     }
     return report.emit(result.outcome);
+}
+
+int http_tool_main(int argc, const char* const* argv, const char* tool, const char* description, const HttpRun& run)
+{
+    std::unique_ptr<SignalWatch> signals;
+    try {
+        // First of all, so that a SIGTERM during start-up is read, not fatal.
+        signals = std::make_unique<SignalWatch>();
+    } catch (const std::exception& e) {
+        fmt::print(stderr, "{}: {}\n", tool, e.what());
+        return 1;
+    }
+    CommandLine cli(tool, description);
+    HttpArgs args;
+    add_http_options(cli.app(), args);
+    if (auto status = cli.parse(argc, argv))
+        return *status;
+
+    OutputOptions output = cli.common().output;
+    // --print-digest owns stdout: the verdict line moves to stderr.
+    if (args.print_digest)
+        output.quiet = true;
+    const Reporter report(tool, output);
+    try {
+        const CurlGlobal curl;
+        return report_http_result(report, run(cli, args, *signals), args.print_digest);
+    } catch (const std::exception& e) {
+        return report.emit_error(e.what());
+    }
 }
 
 } // namespace vipcheck

@@ -380,61 +380,49 @@ std::unique_ptr<Connector> make_vip_connector(const ProbeOptions& probe, const T
     return std::make_unique<VipConnector>(probe, trace, deadline);
 }
 
+namespace {
+
+HttpResult run_vip_http(const char* tool, CommandLine& cli, HttpArgs& args, const SignalWatch& signals)
+{
+    const VipHttpPositionals positionals = split_vip_http_positionals(cli.positionals(), cli.common().vip);
+    HttpOptions http = make_http_options(cli.common(), args, positionals.url);
+    if (!http.target.literal)
+        throw Error(fmt::format("the URL's host '{}' must be the VIP's address (give a name with --host)",
+                                http.target.host));
+    ProbeTarget target;
+    target.vip = *http.target.literal;
+    target.rip = positionals.rip;
+    target.port = http.target.port;
+    target.ldirectord_form = positionals.url.size() == 4;
+    const ProbeOptions probe = make_probe_options(cli.common(), target);
+    if (probe.encap)
+        throw Error("--encap: vip-http-check speaks to direct-routing realservers only");
+    // One connection per run: TCP itself retransmits what is lost.
+    http.attempts = 1;
+    // The realserver closes first, so that its side of the connection ends in
+    // TIME-WAIT rather than waiting on our last ACK.
+    if (std::none_of(http.headers.begin(), http.headers.end(), [](const std::string& h) {
+            return h.size() >= 11 && strncasecmp(h.c_str(), "connection:", 11) == 0;
+        }))
+        http.headers.push_back("Connection: close");
+
+    const Trace trace(tool, http.output.verbose);
+    const Clock::time_point origin = process_deadline_origin(http.timeout);
+    const auto connector =
+        make_vip_connector(probe, trace, origin + std::chrono::duration_cast<Clock::duration>(http.timeout));
+    return run_http_check(tool, http, signals, trace, origin, connector.get());
+}
+
+} // namespace
+
 int vip_http_main(int argc, const char* const* argv)
 {
     static constexpr const char* tool = "vip-http-check";
-    std::unique_ptr<SignalWatch> signals;
-    try {
-        // First of all, so that a SIGTERM during start-up is read, not fatal.
-        signals = std::make_unique<SignalWatch>();
-    } catch (const std::exception& e) {
-        fmt::print(stderr, "{}: {}\n", tool, e.what());
-        return 1;
-    }
-    CommandLine cli(tool, "Prove from the director that one realserver serves HTTP(S) correctly on the VIP.");
-    HttpArgs args;
-    add_http_options(cli.app(), args);
-    if (auto status = cli.parse(argc, argv))
-        return *status;
-
-    OutputOptions output = cli.common().output;
-    const bool print_digest = args.print_digest;
-    if (print_digest)
-        output.quiet = true;
-    const Reporter report(tool, output);
-    try {
-        const VipHttpPositionals positionals = split_vip_http_positionals(cli.positionals(), cli.common().vip);
-        HttpOptions http = make_http_options(cli.common(), args, positionals.url);
-        if (!http.target.literal)
-            throw Error(fmt::format("the URL's host '{}' must be the VIP's address (give a name with --host)",
-                                    http.target.host));
-        ProbeTarget target;
-        target.vip = *http.target.literal;
-        target.rip = positionals.rip;
-        target.port = http.target.port;
-        target.ldirectord_form = positionals.url.size() == 4;
-        const ProbeOptions probe = make_probe_options(cli.common(), target);
-        if (probe.encap)
-            throw Error("--encap: vip-http-check speaks to direct-routing realservers only");
-        // One connection per run: TCP itself retransmits what is lost.
-        http.attempts = 1;
-        // The realserver closes first, so that its side of the connection ends in
-        // TIME-WAIT rather than waiting on our last ACK.
-        if (std::none_of(http.headers.begin(), http.headers.end(), [](const std::string& h) {
-                return h.size() >= 11 && strncasecmp(h.c_str(), "connection:", 11) == 0;
-            }))
-            http.headers.push_back("Connection: close");
-
-        const CurlGlobal curl;
-        const Trace trace(tool, http.output.verbose);
-        const Clock::time_point origin = process_deadline_origin(http.timeout);
-        const auto connector =
-            make_vip_connector(probe, trace, origin + std::chrono::duration_cast<Clock::duration>(http.timeout));
-        const HttpResult result = run_http_check(tool, http, *signals, trace, origin, connector.get());
-        return report_http_result(report, result, print_digest);
-    } catch (const std::exception& e) {
-        return report.emit_error(e.what());
-    }
+    return http_tool_main(argc, argv, tool,
+                          "Prove from the director that one realserver serves HTTP(S) correctly on the VIP.",
+                          [](CommandLine& cli, HttpArgs& args, const SignalWatch& signals) {
+                              return run_vip_http(tool, cli, args, signals);
+                          });
 }
 
 } // namespace vipcheck

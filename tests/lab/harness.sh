@@ -264,3 +264,29 @@ expect_no_vip_leaks() {
         lab_fail "$1" "$n frame(s) with the VIP in ARP or as director source seen on the switch"
     fi
 }
+
+# ---------------------------------------------------------------------------
+# a test PKI for the TLS cases (openssl's chatter goes to DIR/log)
+
+_lab_pki() { openssl "$@" >>"$LAB_PKI_DIR/log" 2>&1; }
+LAB_PKI_NEWKEY=(-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes)
+
+# lab_pki_ca DIR: a CA, DIR/ca.pem and DIR/ca.key.
+lab_pki_ca() {
+    LAB_PKI_DIR=$1
+    mkdir -p "$LAB_PKI_DIR" &&
+        _lab_pki req -x509 "${LAB_PKI_NEWKEY[@]}" -keyout "$1/ca.key" -out "$1/ca.pem" -days 2 \
+            -subj "/CN=vipcheck lab CA" \
+            -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign
+}
+
+# lab_pki_cert DIR NAME SUBJECT EXTENSIONS: DIR/NAME.pem and DIR/NAME.key, signed by
+# the CA of lab_pki_ca DIR; EXTENSIONS is the text of an openssl extension file.
+lab_pki_cert() {
+    local dir=$1 name=$2
+    LAB_PKI_DIR=$dir
+    printf '%s\n' "$4" >"$dir/$name.ext" &&
+        _lab_pki req "${LAB_PKI_NEWKEY[@]}" -keyout "$dir/$name.key" -out "$dir/$name.csr" -subj "$3" &&
+        _lab_pki x509 -req -in "$dir/$name.csr" -CA "$dir/ca.pem" -CAkey "$dir/ca.key" -CAcreateserial \
+            -out "$dir/$name.pem" -days 2 -extfile "$dir/$name.ext"
+}

@@ -34,29 +34,19 @@ RS=$LAB_RS_HEALTHY
 # realserver their IPv6 addresses (RS6 is the healthy one).
 RS6=$LAB_RS6_HEALTHY
 WORK=$LAB_TMP/http
-mkdir -p "$WORK/pki" "$WORK/www"
+mkdir -p "$WORK/www"
 
 # --- a CA, a server certificate, a client certificate, and a stranger -----
-pki() { openssl "$@" >>"$WORK/pki/log" 2>&1; }
-newkey=(-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes)
-(
-    cd "$WORK/pki" || exit 1
-    pki req -x509 "${newkey[@]}" -keyout ca.key -out ca.pem -days 2 -subj "/CN=vipcheck lab CA" \
-        -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign &&
-        pki req "${newkey[@]}" -keyout server.key -out server.csr -subj "/CN=$RS" &&
-        printf 'subjectAltName=IP:%s,IP:%s,DNS:www.example.test\nextendedKeyUsage=serverAuth\n' "$RS" "$RS6" \
-            >server.ext &&
-        pki x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out server.pem -days 2 \
-            -extfile server.ext &&
-        pki req "${newkey[@]}" -keyout client.key -out client.csr -subj "/CN=director" &&
-        printf 'extendedKeyUsage=clientAuth\n' >client.ext &&
-        pki x509 -req -in client.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out client.pem -days 2 \
-            -extfile client.ext &&
-        # Right name, but signed by nobody anyone trusts.
-        pki req -x509 "${newkey[@]}" -keyout stranger.key -out stranger.pem -days 2 -subj "/CN=$RS" \
-            -addext "subjectAltName=IP:$RS"
-) || { echo "Bail out! openssl could not make the test PKI (see $WORK/pki/log)"; cat "$WORK/pki/log"; exit 1; }
 PKI=$WORK/pki
+{
+    lab_pki_ca "$PKI" &&
+        lab_pki_cert "$PKI" server "/CN=$RS" \
+            "$(printf 'subjectAltName=IP:%s,IP:%s,DNS:www.example.test\nextendedKeyUsage=serverAuth' "$RS" "$RS6")" &&
+        lab_pki_cert "$PKI" client "/CN=director" "extendedKeyUsage=clientAuth" &&
+        # Right name, but signed by nobody anyone trusts.
+        _lab_pki req -x509 "${LAB_PKI_NEWKEY[@]}" -keyout "$PKI/stranger.key" -out "$PKI/stranger.pem" -days 2 \
+            -subj "/CN=$RS" -addext "subjectAltName=IP:$RS"
+} || { echo "Bail out! openssl could not make the test PKI (see $PKI/log)"; cat "$PKI/log"; exit 1; }
 
 # --- the realserver's applications ------------------------------------------
 printf 'vipcheck lab index\nstatus: ready\n' >"$WORK/www/index.html"

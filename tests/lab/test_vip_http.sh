@@ -35,22 +35,15 @@ RS6=$LAB_RS6_HEALTHY
 VIP=$LAB_VIP
 VIP6=$LAB_VIP6
 WORK=$LAB_TMP/viphttp
-mkdir -p "$WORK/pki" "$WORK/www"
+mkdir -p "$WORK/www"
 
 # --- a CA and a certificate for the service's name and the VIP ------------
-pki() { openssl "$@" >>"$WORK/pki/log" 2>&1; }
-newkey=(-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes)
-(
-    cd "$WORK/pki" || exit 1
-    pki req -x509 "${newkey[@]}" -keyout ca.key -out ca.pem -days 2 -subj "/CN=vipcheck lab CA" \
-        -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign &&
-        pki req "${newkey[@]}" -keyout server.key -out server.csr -subj "/CN=www.example.test" &&
-        printf 'subjectAltName=DNS:www.example.test,IP:%s,IP:%s\nextendedKeyUsage=serverAuth\n' "$VIP" "$VIP6" \
-            >server.ext &&
-        pki x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out server.pem -days 2 \
-            -extfile server.ext
-) || { echo "Bail out! openssl could not make the test PKI"; cat "$WORK/pki/log"; exit 1; }
 PKI=$WORK/pki
+{
+    lab_pki_ca "$PKI" &&
+        lab_pki_cert "$PKI" server "/CN=www.example.test" \
+            "$(printf 'subjectAltName=DNS:www.example.test,IP:%s,IP:%s\nextendedKeyUsage=serverAuth' "$VIP" "$VIP6")"
+} || { echo "Bail out! openssl could not make the test PKI"; cat "$PKI/log"; exit 1; }
 
 # --- the realserver's applications ------------------------------------------
 printf 'vipcheck lab index\nstatus: ready\n' >"$WORK/www/index.html"

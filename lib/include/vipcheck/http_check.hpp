@@ -5,6 +5,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -33,6 +34,13 @@ HttpResult run_http_check(const char* tool, const HttpOptions& options, const Si
 // Prints the result as the options ask (--print-digest: the digest alone on stdout, the
 // verdict line on stderr) and returns the exit status.
 int report_http_result(const Reporter& report, const HttpResult& result, bool print_digest);
+
+// The body both HTTP tools' main() share: signals watched first, the command line with
+// the HTTP options, libcurl set up, `run` for the result, the report (with
+// --print-digest, the verdict line on stderr), and every exception as verdict error.
+class CommandLine;
+using HttpRun = std::function<HttpResult(CommandLine& cli, HttpArgs& args, const SignalWatch& signals)>;
+int http_tool_main(int argc, const char* const* argv, const char* tool, const char* description, const HttpRun& run);
 
 // The whole of mgmt-http-check's main().
 int mgmt_http_main(int argc, const char* const* argv);
