@@ -199,8 +199,9 @@ int report_http_result(const Reporter& report, const HttpResult& result, bool pr
     return report.emit(result.outcome);
 }
 
-int http_tool_main(int argc, const char* const* argv, const char* tool, const char* description, const HttpRun& run)
+int http_tool_main(int argc, const char* const* argv, const CommandSpec& command, const HttpRun& run)
 {
+    const char* tool = command.tool.c_str();
     std::unique_ptr<SignalWatch> signals;
     try {
         // First of all, so that a SIGTERM during start-up is read, not fatal.
@@ -209,7 +210,7 @@ int http_tool_main(int argc, const char* const* argv, const char* tool, const ch
         fmt::print(stderr, "{}: {}\n", tool, e.what());
         return 1;
     }
-    CommandLine cli(tool, description);
+    CommandLine cli(command);
     HttpArgs args;
     add_http_options(cli.app(), args);
     if (auto status = cli.parse(argc, argv))

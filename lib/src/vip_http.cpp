@@ -415,11 +415,19 @@ HttpResult run_vip_http(const char* tool, CommandLine& cli, HttpArgs& args, cons
 
 } // namespace
 
+CommandSpec vip_http_command()
+{
+    return {"vip-http-check",
+            "Prove from the director that one realserver serves HTTP(S) correctly on the VIP.",
+            {"URL RIP                  (URL's host is the VIP)",
+             "VIP VPORT RIP RPORT      (ldirectord's form: fetches http://VIP:VPORT/, see --scheme, --path)"},
+            {.frames = true, .fwmark_vip = true}};
+}
+
 int vip_http_main(int argc, const char* const* argv)
 {
     static constexpr const char* tool = "vip-http-check";
-    return http_tool_main(argc, argv, tool,
-                          "Prove from the director that one realserver serves HTTP(S) correctly on the VIP.",
+    return http_tool_main(argc, argv, vip_http_command(),
                           [](CommandLine& cli, HttpArgs& args, const SignalWatch& signals) {
                               return run_vip_http(tool, cli, args, signals);
                           });

@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 
+#include "vipcheck/cli.hpp"
 #include "vipcheck/http_judge.hpp"
 #include "vipcheck/http_options.hpp"
 #include "vipcheck/http_transport.hpp"
@@ -38,10 +39,11 @@ int report_http_result(const Reporter& report, const HttpResult& result, bool pr
 // The body both HTTP tools' main() share: signals watched first, the command line with
 // the HTTP options, libcurl set up, `run` for the result, the report (with
 // --print-digest, the verdict line on stderr), and every exception as verdict error.
-class CommandLine;
 using HttpRun = std::function<HttpResult(CommandLine& cli, HttpArgs& args, const SignalWatch& signals)>;
-int http_tool_main(int argc, const char* const* argv, const char* tool, const char* description, const HttpRun& run);
+int http_tool_main(int argc, const char* const* argv, const CommandSpec& command, const HttpRun& run);
 
+// mgmt-http-check's command line: its synopsis and the options it accepts.
+CommandSpec mgmt_http_command();
 // The whole of mgmt-http-check's main().
 int mgmt_http_main(int argc, const char* const* argv);
 

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "vipcheck/cli.hpp"
 #include "vipcheck/http_transport.hpp"
 #include "vipcheck/options.hpp"
 
@@ -29,6 +30,9 @@ class VipConnector;
 std::unique_ptr<Connector> make_vip_connector(const ProbeOptions& probe, const Trace& trace,
                                               Clock::time_point deadline);
 
+// vip-http-check's command line: its synopsis and the options it accepts (the HTTP
+// ones, and the VIP probes' but --attempts and --encap).
+CommandSpec vip_http_command();
 // The whole of vip-http-check's main().
 int vip_http_main(int argc, const char* const* argv);
 
