@@ -53,7 +53,9 @@ lab_spawn healthy "$LOG" "${SERVER[@]}" --port 8080 --body "$WORK/www/index.html
 # A virtual host broken on the VIP only: the management address answers 200.
 lab_spawn healthy "$LOG" "${SERVER[@]}" --port 8090 --broken-on "$VIP"
 lab_spawn healthy "$LOG" "${SERVER[@]}" --port 8443 --tls "$PKI/server.pem" "$PKI/server.key"
-for port in 8080 8090 8443; do
+# Accepts, never answers.
+lab_spawn healthy "$LOG" "${SERVER[@]}" --port 8082 --hang
+for port in 8080 8090 8443 8082; do
     lab_wait_tcp healthy "$port" 10 || { echo "Bail out! server on $port did not start"; cat "$LOG"; exit 1; }
 done
 
@@ -98,6 +100,18 @@ expect_verdict "the TTL trap (a forwarding realserver without the VIP): vip-miss
     in_director "$BIN" "${T[@]}" "$URL/" "$LAB_RS_FORWARD"
 expect_verdict "nobody holds the RIP: rs-unreachable" rs-unreachable 1 -- \
     in_director "$BIN" --timeout 600ms "$URL/" "$LAB_RS_ABSENT"
+
+# --- a server that accepts and never answers: no connection may stay behind -------------
+conns_8082() { lab_tcp_conns healthy "[::ffff:$LAB_DIRECTOR_IP]" | grep -c ':8082 '; }
+expect_verdict "accepts, never answers: no-reply at the deadline" no-reply 1 -- \
+    in_director "$BIN" --timeout 600ms "http://$VIP:8082/" "$RS"
+n=$(conns_8082)
+((n == 0)) && lab_pass "after the deadline: the connection was reset, none left" ||
+    lab_fail "after the deadline: the connection was reset, none left" "$n left"
+expect_sigterm_exit "SIGTERM mid-run: exit 1 at once" -- "$BIN" --timeout 5s "http://$VIP:8082/" "$RS"
+n=$(conns_8082)
+((n == 0)) && lab_pass "after SIGTERM: the connection was reset, none left" ||
+    lab_fail "after SIGTERM: the connection was reset, none left" "$n left"
 
 # --- IPv6 -------------------------------------------------------------------------------
 expect_verdict "IPv6: up" up 0 -- in_director "$BIN" "${T[@]}" "http://[$VIP6]:8080/" "$RS6"
