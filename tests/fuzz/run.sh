@@ -9,7 +9,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
 status=0
-for target in fuzz_reply fuzz_neighbour; do
+for target in fuzz_reply fuzz_neighbour fuzz_user_tcp; do
     corpus=${target#fuzz_}
     cp -r "$here/corpus/$corpus" "$scratch/$corpus"
     log=$scratch/$target.log
