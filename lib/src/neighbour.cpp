@@ -25,7 +25,7 @@ std::optional<MacAddress> arp_answer(const EthernetFrame& eth, const NeighbourQu
     if (eth.type != ethertype_arp)
         return std::nullopt;
     const auto arp = parse_arp(eth.payload);
-    if (!arp || arp->operation != 2 || !(arp->sender_ip == q.target) || !(arp->target_ip == q.source) ||
+    if (!arp || arp->operation != 2 || !(arp->sender_ip == q.target) || !(arp->target_ip == q.sender()) ||
         !(arp->target_mac == q.local_mac) || !(arp->sender_mac == eth.source) || !usable(arp->sender_mac, q))
         return std::nullopt;
     return arp->sender_mac;
@@ -49,20 +49,12 @@ std::optional<MacAddress> nd_answer(const EthernetFrame& eth, const NeighbourQue
     if (!(flags & flag_solicited) || !(IpAddress::v6_bytes(icmp->data.data()) == q.target))
         return std::nullopt;
 
-    std::optional<MacAddress> option_mac;
-    for (Bytes options = icmp->data.subspan(16); !options.empty();) {
-        // Each option is length * 8 bytes; a zero length is invalid and poisons the
-        // whole message (RFC 4861 4.6).
-        if (options.size() < 2 || options[1] == 0 || options[1] * 8u > options.size())
-            return std::nullopt;
-        const std::size_t length = options[1] * 8u;
-        if (options[0] == option_target_link_address && length == 8)
-            option_mac = MacAddress(options.data() + 2);
-        options = options.subspan(length);
-    }
+    const auto option_mac = nd_link_address_option(icmp->data.subspan(16), option_target_link_address);
+    if (!option_mac)
+        return std::nullopt;
     // The option names the MAC; without it (allowed in a unicast answer) the Ethernet
     // source does. Both present and different: a proxy or a forgery, never the RIP.
-    const MacAddress mac = option_mac.value_or(eth.source);
+    const MacAddress mac = option_mac->value_or(eth.source);
     if (!(mac == eth.source) || !usable(mac, q))
         return std::nullopt;
     return mac;
@@ -70,9 +62,14 @@ std::optional<MacAddress> nd_answer(const EthernetFrame& eth, const NeighbourQue
 
 } // namespace
 
-NeighbourQuery neighbour_query(const ProbeContext& c)
+IpAddress NeighbourQuery::sender() const
 {
-    return NeighbourQuery{c.ifindex, c.local_mac, c.tunnel ? c.tunnel->source : c.source, c.next_hop};
+    return anonymous && target.is_v4() ? IpAddress::v4(0) : source;
+}
+
+NeighbourQuery neighbour_query(const ProbeContext& c, bool anonymous)
+{
+    return NeighbourQuery{c.ifindex, c.local_mac, c.tunnel ? c.tunnel->source : c.source, c.next_hop, anonymous};
 }
 
 const char* neighbour_protocol(const IpAddress& target)
@@ -86,7 +83,7 @@ Frame neighbour_request(FrameBuilder& b, const NeighbourQuery& q)
         throw Error(fmt::format("cannot resolve {} from {}: different address families", q.target.str(),
                                 q.source.str()));
     if (q.target.is_v4())
-        return b.arp_request(q.local_mac, q.source, q.target);
+        return b.arp_request(q.local_mac, q.sender(), q.target);
     return b.neighbour_solicitation(q.local_mac, q.source, q.target);
 }
 

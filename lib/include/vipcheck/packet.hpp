@@ -72,6 +72,12 @@ struct IcmpMessage {
 // pseudo-header). Checksums are verified unless the message is quoted.
 std::optional<IcmpMessage> parse_icmp(const IpPacket& ip, bool quoted = false);
 
+// The link-layer address option of `type` (1 source, 2 target) among the options after
+// a neighbour-discovery message's fixed part: {found?} when well formed, nullopt when
+// malformed (each option is length * 8 bytes; a zero length poisons the whole message,
+// RFC 4861 4.6).
+std::optional<std::optional<MacAddress>> nd_link_address_option(Bytes options, std::uint8_t type);
+
 struct TcpSegment {
     std::uint16_t source_port = 0;
     std::uint16_t destination_port = 0;
