@@ -158,12 +158,14 @@ void ProbeSession::on_frame(const CapturedFrame& f, TimePoint now, FrameBuilder&
             return;
         }
     }
-    if (!resolved_ || leak_) {
+    if (!resolved_) {
         ++ignored_;
         return;
     }
-    if (watch_leak(f, now))
+    if (!leak_ && watch_leak(f, now))
         return;
+    // Even after a leak the kind reads its reply while the run lasts, so that a SYN-ACK
+    // racing the ARP answer still gets its RST.
     if (evidence_) {
         ++ignored_;
         return;

@@ -463,6 +463,25 @@ TEST_CASE("--arp-leak: an echo reply is up only after a silent deadline; a leak 
     }
 }
 
+namespace {
+
+craft::Bytes synack_for(const ProbeContext& c)
+{
+    auto synack = craft::ethernet(our_mac, rs_mac, 0x0800);
+    craft::Bytes tcp = {0, 80, 0x9c, 0x40, 0, 0, 0, 1, 0x01, 0x02, 0x03, 0x05, 0x50, 0x12, 0xff, 0xff, 0, 0, 0, 0};
+    // TCP checksum over the pseudo-header, as the realserver's stack writes it.
+    craft::Bytes pseudo;
+    craft::append(pseudo, c.vip.data(), 4);
+    craft::append(pseudo, c.source.data(), 4);
+    pseudo.insert(pseudo.end(), {0, 6, 0, 20});
+    pseudo.insert(pseudo.end(), tcp.begin(), tcp.end());
+    craft::put16(tcp, 16, craft::sum16(pseudo, 0, pseudo.size()));
+    craft::ipv4(synack, c.vip, c.source, 6, tcp);
+    return synack;
+}
+
+} // namespace
+
 TEST_CASE("--arp-leak with the SYN probe: one SYN, one RST, then only questions", "[arp][session][syn]")
 {
     Run r;
@@ -471,17 +490,7 @@ TEST_CASE("--arp-leak with the SYN probe: one SYN, one RST, then only questions"
     r.resolve(s);
     REQUIRE(r.out.size() == 2);
     r.out.clear();
-    auto synack = craft::ethernet(our_mac, rs_mac, 0x0800);
-    craft::Bytes tcp = {0, 80, 0x9c, 0x40, 0, 0, 0, 1, 0x01, 0x02, 0x03, 0x05, 0x50, 0x12, 0xff, 0xff, 0, 0, 0, 0};
-    // TCP checksum over the pseudo-header, as the realserver's stack writes it.
-    craft::Bytes pseudo;
-    craft::append(pseudo, r.context.vip.data(), 4);
-    craft::append(pseudo, r.context.source.data(), 4);
-    pseudo.insert(pseudo.end(), {0, 6, 0, 20});
-    pseudo.insert(pseudo.end(), tcp.begin(), tcp.end());
-    craft::put16(tcp, 16, craft::sum16(pseudo, 0, pseudo.size()));
-    craft::ipv4(synack, r.context.vip, r.context.source, 6, tcp);
-    r.feed(s, synack, 300us);
+    r.feed(s, synack_for(r.context), 300us);
     REQUIRE(s.evidence());
     CHECK(s.evidence()->verdict == Verdict::Up);
     REQUIRE(r.out.size() == 1); // the RST
@@ -494,6 +503,23 @@ TEST_CASE("--arp-leak with the SYN probe: one SYN, one RST, then only questions"
     }
     CHECK(s.finished(r.t0 + 300ms));
     CHECK(s.verdict() == Verdict::Up);
+}
+
+TEST_CASE("a SYN-ACK racing the leak still gets its RST: no half-open connection", "[arp][session][syn]")
+{
+    Run r;
+    const SynProbe kind;
+    ProbeSession s(kind, r.context, SessionPlan{300ms, 3, true, true}, r.t0, r.trace);
+    r.resolve(s);
+    r.out.clear();
+    r.feed(s, arp(2, our_mac, rs_mac, rs_mac, r.context.vip, our_mac, r.context.source), 200us);
+    CHECK(s.verdict() == Verdict::ArpLeak);
+    r.feed(s, synack_for(r.context), 300us);
+    REQUIRE(r.out.size() == 1);
+    const auto rst = parse_tcp(*parse_ipv4(parse_ethernet(r.out[0])->payload));
+    REQUIRE(rst);
+    CHECK(rst->flags == tcp_rst);
+    CHECK(s.verdict() == Verdict::ArpLeak); // the leak still outranks the SYN-ACK
 }
 
 TEST_CASE("every session watches for the announcement, even without --arp-leak", "[arp][session]")
