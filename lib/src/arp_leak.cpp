@@ -9,11 +9,6 @@ namespace vipcheck {
 
 namespace {
 
-constexpr std::uint8_t icmpv6_protocol = 58;
-constexpr std::uint8_t neighbour_solicitation = 135;
-constexpr std::uint8_t neighbour_advertisement = 136;
-constexpr std::uint8_t flag_solicited = 0x40;
-
 Evidence leak(std::string what, std::string_view kind, std::string frame)
 {
     return Evidence{Verdict::ArpLeak, 0, std::move(what), {{"arp_leak", std::string(kind)}, {"leak_frame", frame}}};
@@ -61,19 +56,19 @@ std::optional<Evidence> arp_leak_v6(const EthernetFrame& eth, const ProbeContext
     const auto ip = parse_ipv6(eth.payload);
     // Hop limit 255: anything else every receiver drops (RFC 4861 7.1), so it poisons
     // no cache and proves nothing.
-    if (!ip || ip->protocol != icmpv6_protocol || ip->ttl != 255)
+    if (!ip || ip->protocol != protocol_icmpv6 || ip->ttl != 255)
         return std::nullopt;
     const auto icmp = parse_icmp(*ip); // checksum verified
     if (!icmp || icmp->code != 0 || icmp->data.size() < 16 ||
-        (icmp->type != neighbour_solicitation && icmp->type != neighbour_advertisement))
+        (icmp->type != nd_solicitation && icmp->type != nd_advertisement))
         return std::nullopt;
     const IpAddress target = IpAddress::v6_bytes(icmp->data.data());
     const std::string vip = c.vip.str();
-    if (icmp->type == neighbour_advertisement && target == c.vip) {
-        const auto mac = nd_link_address(icmp->data.subspan(16), 2, eth.source);
+    if (icmp->type == nd_advertisement && target == c.vip) {
+        const auto mac = nd_link_address(icmp->data.subspan(16), nd_option_target_link_address, eth.source);
         if (!mac)
             return std::nullopt;
-        const bool solicited = (static_cast<std::uint8_t>(icmp->id >> 8) & flag_solicited) != 0;
+        const bool solicited = (static_cast<std::uint8_t>(icmp->id >> 8) & nd_flag_solicited) != 0;
         const std::string frame = fmt::format("NA {} is-at {} from {} to {}", vip, mac->str(), ip->source.str(),
                                               ip->destination.str());
         if (solicited && ip->destination == c.source)
@@ -83,8 +78,8 @@ std::optional<Evidence> arp_leak_v6(const EthernetFrame& eth, const ProbeContext
         return leak(fmt::format("advertised {} unsolicited: {} is-at {}", vip, vip, mac->str()), "advertised",
                     frame);
     }
-    if (icmp->type == neighbour_solicitation && ip->source == c.vip) {
-        const auto mac = nd_link_address(icmp->data.subspan(16), 1, eth.source);
+    if (icmp->type == nd_solicitation && ip->source == c.vip) {
+        const auto mac = nd_link_address(icmp->data.subspan(16), nd_option_source_link_address, eth.source);
         if (!mac)
             return std::nullopt;
         return leak(fmt::format("announced {} as its neighbour-discovery source: NS who-has {} tell {} from {}", vip,

@@ -8,11 +8,6 @@ namespace vipcheck {
 
 namespace {
 
-constexpr std::uint8_t icmpv6_protocol = 58;
-constexpr std::uint8_t neighbour_advertisement = 136;
-constexpr std::uint8_t flag_solicited = 0x40;
-constexpr std::uint8_t option_target_link_address = 2;
-
 // A MAC that can be the next hop's: unicast, set, and not our own (a frame of ours
 // looped back, or a forgery, never names the realserver).
 bool usable(const MacAddress& m, const NeighbourQuery& q)
@@ -39,17 +34,17 @@ std::optional<MacAddress> nd_answer(const EthernetFrame& eth, const NeighbourQue
         return std::nullopt;
     const auto ip = parse_ipv6(eth.payload);
     // Hop limit 255: the advertisement was not routed from somewhere else.
-    if (!ip || ip->protocol != icmpv6_protocol || ip->ttl != 255 || !(ip->destination == q.source) ||
+    if (!ip || ip->protocol != protocol_icmpv6 || ip->ttl != 255 || !(ip->destination == q.source) ||
         ip->source.is_unspecified() || ip->source.is_multicast())
         return std::nullopt;
     const auto icmp = parse_icmp(*ip); // checksum verified
-    if (!icmp || icmp->type != neighbour_advertisement || icmp->code != 0 || icmp->data.size() < 16)
+    if (!icmp || icmp->type != nd_advertisement || icmp->code != 0 || icmp->data.size() < 16)
         return std::nullopt;
     const std::uint8_t flags = static_cast<std::uint8_t>(icmp->id >> 8);
-    if (!(flags & flag_solicited) || !(IpAddress::v6_bytes(icmp->data.data()) == q.target))
+    if (!(flags & nd_flag_solicited) || !(IpAddress::v6_bytes(icmp->data.data()) == q.target))
         return std::nullopt;
 
-    const auto option_mac = nd_link_address_option(icmp->data.subspan(16), option_target_link_address);
+    const auto option_mac = nd_link_address_option(icmp->data.subspan(16), nd_option_target_link_address);
     if (!option_mac)
         return std::nullopt;
     // The option names the MAC; without it (allowed in a unicast answer) the Ethernet

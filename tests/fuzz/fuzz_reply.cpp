@@ -64,10 +64,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
     // The ARP-leak classifier, in both families: whatever it accepts came from the
     // realserver's MAC and names the VIP where the frame says so.
-    ProbeContext c6 = c;
-    c6.source = *IpAddress::parse("2001:db8::2");
-    c6.vip = *IpAddress::parse("2001:db8:100::10");
-    c6.rip = c6.next_hop = *IpAddress::parse("2001:db8::11");
+    const ProbeContext c6 = [&c] {
+        ProbeContext v6 = c;
+        v6.source = *IpAddress::parse("2001:db8::2");
+        v6.vip = *IpAddress::parse("2001:db8:100::10");
+        v6.rip = v6.next_hop = *IpAddress::parse("2001:db8::11");
+        return v6;
+    }();
     for (const ProbeContext* ctx : {&c, &c6}) {
         auto e = ArpLeakProbe{}.classify(frame, *ctx);
         if (!e)

@@ -100,6 +100,23 @@ inline Bytes icmpv6(const vipcheck::IpAddress& src, const vipcheck::IpAddress& d
     return m;
 }
 
+// A neighbour-discovery message (135 solicitation, 136 advertisement) in Ethernet and
+// IPv6, checksummed: the flags word, the target, then `options`.
+inline Bytes nd(const vipcheck::MacAddress& eth_dst, const vipcheck::MacAddress& eth_src,
+                const vipcheck::IpAddress& src, const vipcheck::IpAddress& dst, std::uint8_t hop_limit,
+                std::uint8_t type, std::uint8_t code, std::uint32_t flags, const vipcheck::IpAddress& target,
+                const Bytes& options, bool corrupt_checksum = false)
+{
+    Bytes body(target.data(), target.data() + 16);
+    body.insert(body.end(), options.begin(), options.end());
+    auto message = icmpv6(src, dst, type, code, flags, body);
+    if (corrupt_checksum)
+        message[2] ^= 0x01;
+    auto f = ethernet(eth_dst, eth_src, 0x86dd);
+    ipv6(f, src, dst, 58, message, hop_limit);
+    return f;
+}
+
 inline Bytes arp_reply(const vipcheck::MacAddress& to_mac, const vipcheck::MacAddress& from_mac,
                        const vipcheck::IpAddress& from_ip, const vipcheck::IpAddress& to_ip)
 {

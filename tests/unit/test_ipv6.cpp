@@ -45,14 +45,8 @@ struct Advert {
 
     craft::Bytes frame() const
     {
-        craft::Bytes body(target.data(), target.data() + 16);
-        body.insert(body.end(), options.begin(), options.end());
-        auto message = craft::icmpv6(ip_src, ip_dst, type, code, flags, body);
-        if (corrupt_checksum)
-            message[2] ^= 0x01;
-        auto f = craft::ethernet(eth_dst, eth_src, 0x86dd);
-        craft::ipv6(f, ip_src, ip_dst, 58, message, hop_limit);
-        return f;
+        return craft::nd(eth_dst, eth_src, ip_src, ip_dst, hop_limit, type, code, flags, target, options,
+                         corrupt_checksum);
     }
 };
 
