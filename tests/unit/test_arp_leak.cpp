@@ -18,6 +18,7 @@
 
 using namespace vipcheck;
 using namespace std::chrono_literals;
+using fixtures::context6;
 using fixtures::hex;
 using fixtures::ip;
 using fixtures::mac;
@@ -27,16 +28,6 @@ namespace {
 const MacAddress rs_mac = mac("02:00:00:00:00:11");
 const MacAddress our_mac = mac("02:00:00:00:00:02");
 const MacAddress broadcast = mac("ff:ff:ff:ff:ff:ff");
-
-ProbeContext context6()
-{
-    auto c = fixtures::context();
-    c.source = ip("2001:db8::2");
-    c.vip = ip("2001:db8:100::10");
-    c.rip = ip("2001:db8::11");
-    c.next_hop = c.rip;
-    return c;
-}
 
 // An Ethernet/IPv4 ARP frame with every field given.
 craft::Bytes arp(std::uint16_t op, const MacAddress& eth_dst, const MacAddress& eth_src, const MacAddress& sha,

@@ -12,22 +12,13 @@
 #include "vipcheck/neighbour.hpp"
 
 using namespace vipcheck;
+using fixtures::context6;
 using fixtures::hex;
 using fixtures::ip;
 using fixtures::mac;
 
 namespace {
 
-
-ProbeContext context6()
-{
-    auto c = fixtures::context();
-    c.source = ip("2001:db8::2");
-    c.vip = ip("2001:db8:100::10");
-    c.rip = ip("2001:db8::11");
-    c.next_hop = c.rip;
-    return c;
-}
 
 // A neighbour advertisement as Linux sends it in answer to our solicitation.
 struct Advert {
