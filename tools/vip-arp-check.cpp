@@ -8,6 +8,6 @@ int main(int argc, char** argv)
     const vipcheck::ToolSpec spec{"vip-arp-check",
                                   "Prove from the director that one realserver neither answers ARP / neighbour "
                                   "solicitations for the VIP nor announces the VIP as its sender address.",
-                                  vipcheck::PortUse::None};
+                                  vipcheck::PortUse::None, vipcheck::arp_check_options};
     return vipcheck::vip_probe_main(argc, argv, spec, vipcheck::ArpLeakProbe{});
 }
