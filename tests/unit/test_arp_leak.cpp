@@ -44,24 +44,10 @@ craft::Bytes arp(std::uint16_t op, const MacAddress& eth_dst, const MacAddress& 
     return b;
 }
 
-// Neighbour discovery as a realserver sends it: NS (135) or NA (136).
-struct Nd {
-    MacAddress eth_src = rs_mac;
-    MacAddress eth_dst = our_mac;
-    IpAddress ip_src = ip("2001:db8:100::10");
-    IpAddress ip_dst = ip("2001:db8::2");
-    std::uint8_t hop_limit = 255;
-    std::uint8_t type = 136;
-    std::uint32_t flags = 0x60000000; // solicited, override
-    IpAddress target = ip("2001:db8:100::10");
-    craft::Bytes options = {2, 1, 0x02, 0, 0, 0, 0, 0x11}; // target link-layer address
-    bool corrupt_checksum = false;
-
-    craft::Bytes frame() const
-    {
-        return craft::nd(eth_dst, eth_src, ip_src, ip_dst, hop_limit, type, 0, flags, target, options,
-                         corrupt_checksum);
-    }
+// Neighbour discovery from the realserver that speaks for the VIP: by default its
+// solicited advertisement of the VIP to us.
+struct Nd : craft::NdMessage {
+    Nd() { ip_src = target = ip("2001:db8:100::10"); }
 };
 
 std::optional<Evidence> classify(const craft::Bytes& f, const ProbeContext& c, int ifindex = 7)

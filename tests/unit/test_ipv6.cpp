@@ -19,27 +19,8 @@ using fixtures::mac;
 
 namespace {
 
-
 // A neighbour advertisement as Linux sends it in answer to our solicitation.
-struct Advert {
-    MacAddress eth_src = mac("02:00:00:00:00:11");
-    MacAddress eth_dst = mac("02:00:00:00:00:02");
-    IpAddress ip_src = ip("2001:db8::11");
-    IpAddress ip_dst = ip("2001:db8::2");
-    std::uint8_t hop_limit = 255;
-    std::uint8_t type = 136;
-    std::uint8_t code = 0;
-    std::uint32_t flags = 0x60000000; // solicited, override
-    IpAddress target = ip("2001:db8::11");
-    craft::Bytes options = {2, 1, 0x02, 0, 0, 0, 0, 0x11}; // target link-layer address
-    bool corrupt_checksum = false;
-
-    craft::Bytes frame() const
-    {
-        return craft::nd(eth_dst, eth_src, ip_src, ip_dst, hop_limit, type, code, flags, target, options,
-                         corrupt_checksum);
-    }
-};
+using Advert = craft::NdMessage;
 
 std::optional<MacAddress> answer(const craft::Bytes& f, int ifindex = 7)
 {
