@@ -82,6 +82,10 @@ CommandLine::CommandLine(const CommandSpec& spec) : tool_(spec.tool), app_(spec.
             ->check(CLI::IsMember({"ipip", "gue", "gre"}));
         app_.add_option("--encap-port", c.encap_port, "GUE's UDP port on the realserver (required with --encap gue)");
     }
+    if (set.arp_leak)
+        app_.add_flag("--arp-leak", c.arp_leak,
+                      "Also ask the realserver about the VIP (unicast ARP / ND) and watch its ARP sender address: up "
+                      "only if it also stays silent for the VIP until the deadline (see vip-arp-check(8))");
     auto* quiet = app_.add_flag("-q,--quiet", c.output.quiet, "Print nothing; the exit status tells");
     app_.add_flag("-v,--verbose", c.output.verbose, "Trace each step with its timing on stderr");
     auto* json = app_.add_flag("--json", c.output.json, "Print one JSON object on stdout");

@@ -19,7 +19,7 @@ CommandSpec probe_command(const ToolSpec& spec)
     std::vector<std::string> synopsis{"VIP PORT RIP [RPORT]"};
     if (spec.ports == PortUse::None)
         synopsis = {"VIP RIP", "VIP VPORT RIP RPORT      (ldirectord's form: the ports are ignored)"};
-    return {spec.name, spec.description, std::move(synopsis), vip_probe_options};
+    return {spec.name, spec.description, std::move(synopsis), spec.options};
 }
 
 int vip_probe_main(int argc, const char* const* argv, const ToolSpec& spec, const ProbeKind& kind)

@@ -105,6 +105,35 @@ inline Bytes icmpv6(const vipcheck::IpAddress& src, const vipcheck::IpAddress& d
     return m;
 }
 
+// A neighbour-discovery message in Ethernet and IPv6, checksummed. By default the
+// realserver's (2001:db8::11, 02:..:11) solicited advertisement of itself to us; a test
+// changes the fields it is about (type 135 for a solicitation).
+struct NdMessage {
+    vipcheck::MacAddress eth_src = *vipcheck::MacAddress::parse("02:00:00:00:00:11");
+    vipcheck::MacAddress eth_dst = *vipcheck::MacAddress::parse("02:00:00:00:00:02");
+    vipcheck::IpAddress ip_src = *vipcheck::IpAddress::parse("2001:db8::11");
+    vipcheck::IpAddress ip_dst = *vipcheck::IpAddress::parse("2001:db8::2");
+    std::uint8_t hop_limit = 255;
+    std::uint8_t type = 136;
+    std::uint8_t code = 0;
+    std::uint32_t flags = 0x60000000; // solicited, override
+    vipcheck::IpAddress target = *vipcheck::IpAddress::parse("2001:db8::11");
+    Bytes options = {2, 1, 0x02, 0, 0, 0, 0, 0x11}; // target link-layer address
+    bool corrupt_checksum = false;
+
+    Bytes frame() const
+    {
+        Bytes body(target.data(), target.data() + 16);
+        body.insert(body.end(), options.begin(), options.end());
+        auto message = icmpv6(ip_src, ip_dst, type, code, flags, body);
+        if (corrupt_checksum)
+            message[2] ^= 0x01;
+        auto f = ethernet(eth_dst, eth_src, 0x86dd);
+        ipv6(f, ip_src, ip_dst, 58, message, hop_limit);
+        return f;
+    }
+};
+
 inline Bytes arp_reply(const vipcheck::MacAddress& to_mac, const vipcheck::MacAddress& from_mac,
                        const vipcheck::IpAddress& from_ip, const vipcheck::IpAddress& to_ip)
 {

@@ -259,4 +259,28 @@ TEST_CASE("command line: --help shows each binary's synopsis and only the option
         CHECK(parse(cli, {"mgmt-http-check", option, "1", "http://192.0.2.11/"}) == 1);
     }
     CHECK_THAT(mgmt, Catch::Contains("--attempts"));
+    CHECK_THAT(mgmt, !Catch::Contains("--arp-leak"));
+}
+
+TEST_CASE("command line: --arp-leak on the VIP probes; vip-arp-check is the test itself, on this link")
+{
+    for (PortUse ports : {PortUse::None, PortUse::Required}) {
+        CommandLine cli(probe_command({"vip-icmp-check", "test", ports}));
+        CHECK_THAT(cli.app().help(), Catch::Contains("--arp-leak"));
+        CHECK(parse(cli, {"vip-icmp-check", "--arp-leak", "198.51.100.10", "192.0.2.11"}) == std::nullopt);
+        CHECK(cli.common().arp_leak);
+        CHECK(make_probe_options(cli.common(), parse_probe_target(cli.positionals(), PortUse::None, "")).arp_leak);
+    }
+    const CommandSpec arp = probe_command({"vip-arp-check", "test", PortUse::None, arp_check_options});
+    const std::string help = CommandLine(arp).app().help();
+    CHECK_THAT(help, Catch::Contains("Usage: vip-arp-check [OPTIONS] VIP RIP\n"));
+    for (const char* option : {"--arp-leak", "--encap"}) {
+        CAPTURE(option);
+        CHECK_THAT(help, !Catch::Contains(option));
+        CommandLine cli(arp);
+        CHECK(parse(cli, {"vip-arp-check", option, "198.51.100.10", "192.0.2.11"}) == 1);
+    }
+    CommandLine cli(arp);
+    CHECK(parse(cli, {"vip-arp-check", "--mac", "02:00:00:00:00:11", "-a", "5", "198.51.100.10", "192.0.2.11"}) ==
+          std::nullopt);
 }

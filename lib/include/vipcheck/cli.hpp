@@ -23,9 +23,13 @@ struct OptionSet {
     bool fwmark_vip = false; // --vip: the VIP behind an ldirectord fwmark service
     bool attempts = false;   // -a/--attempts
     bool encap = false;      // --encap, --encap-port: LVS-TUN realservers
+    bool arp_leak = false;   // --arp-leak: the ARP-leak test rides along (arp_leak.hpp)
 };
 
-inline constexpr OptionSet vip_probe_options{.frames = true, .fwmark_vip = true, .attempts = true, .encap = true};
+inline constexpr OptionSet vip_probe_options{
+    .frames = true, .fwmark_vip = true, .attempts = true, .encap = true, .arp_leak = true};
+// vip-arp-check: the leak test itself (no --arp-leak), on this link only (no --encap).
+inline constexpr OptionSet arp_check_options{.frames = true, .fwmark_vip = true, .attempts = true};
 
 // What a binary is called with, for the usage lines of --help.
 struct CommandSpec {

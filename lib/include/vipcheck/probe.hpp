@@ -84,6 +84,10 @@ public:
     virtual std::optional<Evidence> classify(const CapturedFrame& f, const ProbeContext& c) const = 0;
     // Frames to send once evidence is in (a TCP RST after a SYN-ACK).
     virtual std::vector<Frame> after(FrameBuilder&, const ProbeContext&, const Evidence&) const { return {}; }
+    // The ARP-leak test itself (arp_leak.hpp): the session asks the unicast question
+    // with every attempt, resolves without teaching the realserver our address, and
+    // reads silence until the deadline as `up`.
+    virtual bool is_arp_leak_test() const { return false; }
     // JSON members after the common ones. By default the evidence's own fields; a kind
     // overrides this to report members whatever the verdict (the TCP port).
     virtual std::vector<Field> report_fields(const ProbeContext&, const Evidence* e) const

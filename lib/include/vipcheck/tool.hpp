@@ -13,6 +13,7 @@ struct ToolSpec {
     const char* name;
     const char* description;
     PortUse ports;
+    OptionSet options = vip_probe_options;
 };
 
 // The command line of a VIP probe: its synopsis and the options it accepts.
