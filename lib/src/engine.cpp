@@ -194,9 +194,9 @@ Outcome run_probe(const ProbeOptions& o, const ProbeKind& kind, const SignalWatc
     if (auto signo = signals.pending())
         interrupted(*signo);
     RouteLookup routes;
-    const ProbePlan plan = plan_probe(o, routes, trace);
-    const Route& route = plan.route;
-    const ProbeContext& c = plan.context;
+    const ProbePlan probe = plan_probe(o, routes, trace);
+    const Route& route = probe.route;
+    const ProbeContext& c = probe.context;
 
     const SessionPlan plan{o.timeout, o.attempts, !o.mac, o.arp_leak};
     if ((plan.arp_leak || kind.is_arp_leak_test()) && c.tunnel)
