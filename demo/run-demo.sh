@@ -6,8 +6,8 @@
 #
 # Builds the namespace lab of tests/lab (one healthy realserver and five
 # broken ones, one of them answering ARP for the VIP), runs vip-icmp-check -
-# and vip-syn-check / vip-arp-check / mgmt-http-check when they have been
-# built - from the director against every realserver, prints
+# and vip-syn-check / vip-arp-check / vip-http-check / mgmt-http-check when
+# they have been built - from the director against every realserver, prints
 # one table row per run, and removes the lab on every way out.  Exit status 0
 # when every verdict is the expected one.
 #
@@ -25,6 +25,7 @@ TOOLS=$(realpath -e -- "$1/tools" 2>/dev/null) || {
 ICMP=$TOOLS/vip-icmp-check
 SYN=$TOOLS/vip-syn-check
 ARP=$TOOLS/vip-arp-check
+VIPHTTP=$TOOLS/vip-http-check
 HTTP=$TOOLS/mgmt-http-check
 [[ -x $ICMP ]] || {
     echo "run-demo: $ICMP not built" >&2
@@ -67,7 +68,7 @@ start_listeners() {
         wait_listen "$LAB_NS_HEALTHY" "$LAB_RS_HEALTHY" "$MGMT_PORT"
 }
 
-if [[ -x $SYN || -x $HTTP ]]; then
+if [[ -x $SYN || -x $HTTP || -x $VIPHTTP ]]; then
     echo "starting listeners on $LAB_VIP:$SERVICE_PORT and $LAB_RS_HEALTHY:$MGMT_PORT in rs-healthy ..."
     start_listeners || exit 1
 fi
@@ -82,14 +83,14 @@ echo "adding rs-arpleak ($LAB_RS_ARPLEAK): VIP on lo, arp_ignore=0 ..."
     lab_sysctl arpleak net.ipv4.conf.all.arp_ignore=0 net.ipv4.conf.eth0.arp_ignore=0 \
         net.ipv4.conf.all.arp_announce=2 net.ipv4.conf.eth0.arp_announce=2; } || exit 1
 
-# role  RIP  expected verdict of vip-icmp-check, vip-syn-check, vip-arp-check
+# role  RIP  expected verdict of vip-icmp-check, vip-syn-check, vip-arp-check, vip-http-check
 RS=(
-    "healthy $LAB_RS_HEALTHY up up up"
-    "novip $LAB_RS_NOVIP no-reply no-reply up"
-    "dropped $LAB_RS_DROPPED no-reply no-reply up"
-    "forward $LAB_RS_FORWARD vip-missing vip-missing up"
-    "arpleak $LAB_RS_ARPLEAK up port-closed arp-leak"
-    "absent $LAB_RS_ABSENT rs-unreachable rs-unreachable rs-unreachable"
+    "healthy $LAB_RS_HEALTHY up up up up"
+    "novip $LAB_RS_NOVIP no-reply no-reply up no-reply"
+    "dropped $LAB_RS_DROPPED no-reply no-reply up no-reply"
+    "forward $LAB_RS_FORWARD vip-missing vip-missing up vip-missing"
+    "arpleak $LAB_RS_ARPLEAK up port-closed arp-leak port-closed"
+    "absent $LAB_RS_ABSENT rs-unreachable rs-unreachable rs-unreachable rs-unreachable"
 )
 
 FMT='%-12s %-8s %-16s %-15s %-64s %4s  %s\n'
@@ -133,7 +134,7 @@ run_row() {
 
 echo "probing from the director ($LAB_DIRECTOR_IP via $LAB_DIRECTOR_IF), VIP $LAB_VIP ..."
 for entry in "${RS[@]}"; do
-    read -r role rip want_icmp want_syn want_arp <<<"$entry"
+    read -r role rip want_icmp want_syn want_arp want_viphttp <<<"$entry"
     run_row "$rip" "$role" vip-icmp-check "$want_icmp" \
         in_director "$ICMP" "${TIMEOUT[@]}" "$LAB_VIP" "$rip"
     if [[ -x $SYN ]]; then
@@ -146,6 +147,11 @@ for entry in "${RS[@]}"; do
         [[ $role == absent ]] || lab_exec "$role" ip neigh flush all
         run_row "$rip" "$role" vip-arp-check "$want_arp" \
             in_director "$ARP" "${TIMEOUT[@]}" "$LAB_VIP" "$rip"
+    fi
+    if [[ -x $VIPHTTP ]]; then
+        # The whole HTTP exchange with the VIP, at this realserver only.
+        run_row "$rip" "$role" vip-http-check "$want_viphttp" \
+            in_director "$VIPHTTP" "${TIMEOUT[@]}" "http://$LAB_VIP:$SERVICE_PORT/" "$rip"
     fi
     if [[ -x $HTTP ]]; then
         run_row "$rip" "$role" mgmt-http-check - \
@@ -162,6 +168,7 @@ printf '%s\n' "${rows[@]}"
 echo
 [[ -x $SYN ]] || echo "(vip-syn-check not built: skipped)"
 [[ -x $ARP ]] || echo "(vip-arp-check not built: skipped)"
+[[ -x $VIPHTTP ]] || echo "(vip-http-check not built: skipped)"
 [[ -x $HTTP ]] || echo "(mgmt-http-check not built: skipped)"
 if ((mismatches)); then
     echo "$mismatches run(s) did not give the expected verdict"
