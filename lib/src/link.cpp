@@ -13,9 +13,6 @@ namespace {
 
 // Enough for an ICMP error quoting a full probe or a SYN-ACK with every option.
 constexpr int snapshot_length = 512;
-// The ring only ever holds a handful of replies; the default 2 MiB costs start-up time.
-constexpr int ring_bytes = 64 * 1024;
-
 } // namespace
 
 void Link::Closer::operator()(pcap* p) const
@@ -23,7 +20,7 @@ void Link::Closer::operator()(pcap* p) const
     pcap_close(p);
 }
 
-Link::Link(const InterfaceInfo& interface, const std::string& filter)
+Link::Link(const InterfaceInfo& interface, const std::string& filter, int ring_bytes)
     : ifname_(interface.name), ifindex_(interface.index)
 {
     char errbuf[PCAP_ERRBUF_SIZE] = {};

@@ -21,7 +21,9 @@ class Link {
 public:
     // Opens the capture (immediate mode, small ring, inbound only) with `filter`
     // installed before anything is sent. Throws Error naming the fix on EPERM.
-    Link(const InterfaceInfo& interface, const std::string& filter);
+    // `ring_bytes`: the kernel's capture buffer; a one-shot run needs only a handful
+    // of replies (the default 2 MiB costs start-up time), vipcheckd a round's worth.
+    Link(const InterfaceInfo& interface, const std::string& filter, int ring_bytes = 64 * 1024);
 
     int fd() const { return fd_; }
     int ifindex() const { return ifindex_; }

@@ -25,6 +25,10 @@ struct SessionPlan {
     Duration timeout = std::chrono::seconds(1);
     int attempts = 3;
     bool resolve = true; // false: the context's remote_mac was given (--mac)
+    // With resolve: the caller resolves the next hop once for every session that
+    // shares it (vipcheckd) and hands each answer to learn_mac(); the session sends no
+    // request and reads no answer itself.
+    bool shared_resolution = false;
 };
 
 class ProbeSession {
@@ -35,6 +39,10 @@ public:
     // Sends whatever is due at `now` (ARP requests, probes) into `out`.
     void on_timer(TimePoint now, FrameBuilder& b, std::vector<Frame>& out);
     void on_frame(const CapturedFrame& f, TimePoint now, FrameBuilder& b, std::vector<Frame>& out);
+
+    // A MAC that answered for the next hop at `answered` (a shared resolution's): the
+    // first one resolves and starts the probes, a second one is a conflict.
+    void learn_mac(const MacAddress& mac, TimePoint answered, TimePoint now, FrameBuilder& b, std::vector<Frame>& out);
 
     bool finished(TimePoint now) const;
     TimePoint next_wakeup() const;
