@@ -265,6 +265,8 @@ timespec until(TimePoint now, TimePoint then)
 {
     if (then == TimePoint::max())
         return timespec{3600, 0};
+    if (then <= now) // TimePoint::min() too, which `then - now` would overflow
+        return timespec{0, 0};
     const auto left = std::max(Duration::zero(), std::chrono::duration_cast<Duration>(then - now));
     return timespec{static_cast<time_t>(left.count() / 1'000'000'000), static_cast<long>(left.count() % 1'000'000'000)};
 }

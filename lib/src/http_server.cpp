@@ -5,6 +5,7 @@
 #include <netinet/in.h>
 
 #include <fmt/format.h>
+#include <utility>
 
 #include "vipcheck/address.hpp"
 #include "vipcheck/error.hpp"
@@ -143,7 +144,7 @@ HttpServer::~HttpServer()
         const auto [state, connection] = *outstanding_.begin();
         answer({connection, state}, {503, "vipcheckd is stopping\n"});
     }
-    MHD_run(daemon_);
+    run();
     MHD_stop_daemon(daemon_);
 }
 
@@ -155,6 +156,10 @@ int HttpServer::fd() const
 void HttpServer::run()
 {
     MHD_run(daemon_);
+    // A resumed connection is taken back and answered by the run above; its socket was
+    // writable all along, so epoll (edge-triggered) will not say so again: write now.
+    if (std::exchange(resumed_, false))
+        MHD_run(daemon_);
 }
 
 long long HttpServer::timeout_ms() const
@@ -171,6 +176,7 @@ void HttpServer::answer(const DeferredRequest& request, HttpReply reply)
         return;
     request.state->reply = std::move(reply);
     MHD_resume_connection(request.connection);
+    resumed_ = true;
 }
 
 } // namespace vipcheck

@@ -10,6 +10,8 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 struct MHD_Daemon;
 struct MHD_Connection;
@@ -69,6 +71,7 @@ public:
 private:
     Handler handler_;
     std::map<ConnectionState*, MHD_Connection*> outstanding_; // deferred, not yet answered
+    bool resumed_ = false;
     MHD_Daemon* daemon_ = nullptr; // owned: MHD_stop_daemon in the destructor
 };
 
