@@ -307,9 +307,13 @@ int Daemon::once()
 
 int Daemon::resident()
 {
+    // A state directory that cannot be written is a start-up error: keepalived would
+    // otherwise go on reading whatever the files held before.
     if (!options_.state_dir.empty())
-        for (auto& t : targets_)
-            write_state(*t, false);
+        for (auto& t : targets_) {
+            write_state_file(options_.state_dir, t->config.name, false);
+            t->state_file_up = false;
+        }
     if (!options_.listen.empty())
         http_ = std::make_unique<HttpServer>(parse_listen_address(options_.listen),
                                              [this](const HttpRequest& r, const std::function<DeferredRequest()>& d) {
