@@ -60,6 +60,8 @@ descr = {
     "syn-up": "vip-syn-check :80, healthy RS (`up`)",
     "icmp-noreply": "vip-icmp-check --timeout 200ms, RS without VIP (`no-reply`)",
     "syn-noreply": "vip-syn-check --timeout 200ms, RS without VIP (`no-reply`)",
+    "arp-up": "vip-arp-check --timeout 200ms, healthy RS (`up`: silent until the deadline)",
+    "arp-leak": "vip-arp-check --timeout 200ms, RS with arp_ignore=0 (`arp-leak`)",
     "recipe-icmp": "recipe, ICMP, nping defaults",
     "recipe-icmp-delay1ms": "recipe, ICMP, `--delay 1ms`",
     "recipe-syn": "recipe, TCP :80, nping defaults",
@@ -110,7 +112,7 @@ p("")
 
 # Past-the-deadline and the targets.
 past = {}
-for label in ("icmp-noreply", "syn-noreply"):
+for label in ("icmp-noreply", "syn-noreply", "arp-up"):
     if label in stats:
         w = stats[label]["walls"]
         past[label] = (pct(w, 50) - deadline_ms, pct(w, 95) - deadline_ms)

@@ -34,26 +34,58 @@ private:
     std::string section_;
 };
 
+// CLI11 2.1 prints "Usage: TOOL [OPTIONS] [args...]"; an operator needs the forms the
+// positional words take, one line each.
+class SynopsisFormatter : public CLI::Formatter {
+public:
+    explicit SynopsisFormatter(std::vector<std::string> synopsis) : synopsis_(std::move(synopsis)) {}
+
+    std::string make_usage(const CLI::App* app, std::string name) const override
+    {
+        if (synopsis_.empty())
+            return CLI::Formatter::make_usage(app, std::move(name));
+        std::string out;
+        const std::string label = get_label("Usage") + ": ";
+        for (std::size_t i = 0; i < synopsis_.size(); ++i)
+            out += fmt::format("{:{}}{} [OPTIONS] {}\n", i == 0 ? label : "", label.size(), name, synopsis_[i]);
+        return out;
+    }
+
+private:
+    std::vector<std::string> synopsis_;
+};
+
 } // namespace
 
-CommandLine::CommandLine(std::string tool, std::string description)
-    : tool_(std::move(tool)), app_(std::move(description), tool_)
+CommandLine::CommandLine(const CommandSpec& spec) : tool_(spec.tool), app_(spec.description, tool_)
 {
     auto& c = common_;
+    const OptionSet& set = spec.options;
+    app_.formatter(std::make_shared<SynopsisFormatter>(spec.synopsis));
     app_.add_option("-i,--interface", c.interface, "Interface to probe on (default: the kernel's route to RIP)");
     app_.add_option("-s,--source", c.source, "Source address (default: the kernel's preferred source)");
-    app_.add_option("--mac", c.mac, "The realserver's MAC: skip ARP / neighbour discovery");
-    app_.add_option("--vip", c.vip, "The VIP when the VIP argument is an ldirectord fwmark number");
+    if (set.frames)
+        app_.add_option("--mac", c.mac, "The realserver's MAC: skip ARP / neighbour discovery");
+    if (set.fwmark_vip)
+        app_.add_option("--vip", c.vip, "The VIP when the VIP argument is an ldirectord fwmark number");
     app_.add_option("-t,--timeout", c.timeout, "Deadline for the whole run, e.g. 300ms, 2s")->capture_default_str();
-    app_.add_option("-a,--attempts", c.attempts, "Probes spread within the deadline; the first proof ends the run")
-        ->capture_default_str();
-    app_.add_option("--ttl", c.ttl, "TTL / hop limit of the probe")->capture_default_str();
-    app_.add_option("--encap", c.encap,
-                    "LVS-TUN realserver: probe the VIP inside an ipip, gue or gre tunnel to RIP (routed, via a "
-                    "gateway if need be); it must answer from the VIP directly. Inner family: the VIP's, outer: "
-                    "the RIP's")
-        ->check(CLI::IsMember({"ipip", "gue", "gre"}));
-    app_.add_option("--encap-port", c.encap_port, "GUE's UDP port on the realserver (required with --encap gue)");
+    if (set.attempts)
+        app_.add_option("-a,--attempts", c.attempts, "Probes spread within the deadline; the first proof ends the run")
+            ->capture_default_str();
+    if (set.frames)
+        app_.add_option("--ttl", c.ttl, "TTL / hop limit of the probe")->capture_default_str();
+    if (set.encap) {
+        app_.add_option("--encap", c.encap,
+                        "LVS-TUN realserver: probe the VIP inside an ipip, gue or gre tunnel to RIP (routed, via a "
+                        "gateway if need be); it must answer from the VIP directly. Inner family: the VIP's, outer: "
+                        "the RIP's")
+            ->check(CLI::IsMember({"ipip", "gue", "gre"}));
+        app_.add_option("--encap-port", c.encap_port, "GUE's UDP port on the realserver (required with --encap gue)");
+    }
+    if (set.arp_leak)
+        app_.add_flag("--arp-leak", c.arp_leak,
+                      "Also ask the realserver about the VIP (unicast ARP / ND) and watch its ARP sender address: up "
+                      "only if it also stays silent for the VIP until the deadline (see vip-arp-check(8))");
     auto* quiet = app_.add_flag("-q,--quiet", c.output.quiet, "Print nothing; the exit status tells");
     app_.add_flag("-v,--verbose", c.output.verbose, "Trace each step with its timing on stderr");
     auto* json = app_.add_flag("--json", c.output.json, "Print one JSON object on stdout");
@@ -63,7 +95,7 @@ CommandLine::CommandLine(std::string tool, std::string description)
     quiet->excludes(json)->excludes(nagios);
     app_.set_version_flag("--version", std::string(tool_) + " " + version_string);
     app_.add_option("args", positionals_,
-                    "Addresses and ports, see the synopsis: IPv4 or IPv6, ldirectord's [2001:db8::1] and a "
+                    "The words of the synopsis above. Addresses: IPv4 or IPv6, ldirectord's [2001:db8::1] and a "
                     "link-local fe80::1%IF accepted");
 
     // ldirectord cannot pass options, so every option can also live in a file:

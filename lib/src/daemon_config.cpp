@@ -9,6 +9,7 @@
 #include <set>
 #include <sstream>
 
+#include "vipcheck/arp_leak.hpp"
 #include "vipcheck/icmp_echo.hpp"
 #include "vipcheck/tcp_syn.hpp"
 
@@ -19,9 +20,11 @@ const std::vector<KindEntry>& probe_kinds()
     // Stateless probe kinds, so one shared instance each.
     static const EchoProbe icmp;
     static const SynProbe syn;
+    static const ArpLeakProbe arp;
     static const std::vector<KindEntry> kinds{
         {"icmp", PortUse::None, icmp},
         {"syn", PortUse::Required, syn},
+        {"arp", PortUse::None, arp},
     };
     return kinds;
 }
@@ -31,7 +34,7 @@ namespace {
 const std::set<std::string> top_keys{"interval", "timeout", "rate", "realserver_rate", "targets"};
 const std::set<std::string> target_keys{"name",    "kind", "vip",      "rip",        "port",     "interface",
                                         "source",  "mac",  "attempts", "ttl",        "encap",    "encap_port",
-                                        "interval", "timeout"};
+                                        "arp_leak", "interval", "timeout"};
 
 class Reader {
 public:
@@ -65,6 +68,16 @@ public:
         if (used == 0 || used != text.size())
             fail(n, fmt::format("{}: '{}' is not a whole number", where, text));
         return value;
+    }
+
+    bool boolean(const YAML::Node& n, const std::string& where) const
+    {
+        const std::string text = scalar(n, where);
+        if (text == "true" || text == "yes")
+            return true;
+        if (text == "false" || text == "no")
+            return false;
+        fail(n, fmt::format("{}: '{}' is not true or false", where, text));
     }
 
     Duration duration(const YAML::Node& n, const std::string& where) const
@@ -118,7 +131,7 @@ TargetConfig read_target(const Reader& r, const YAML::Node& t, std::size_t index
         const std::string key = entry.first.as<std::string>();
         if (!target_keys.contains(key))
             r.fail(entry.first, fmt::format("{}: unknown field '{}' (known: name, kind, vip, rip, port, interface, "
-                                            "source, mac, attempts, ttl, encap, encap_port, interval, timeout)",
+                                            "source, mac, attempts, ttl, encap, encap_port, arp_leak, interval, timeout)",
                                             who, key));
     }
     for (const char* required : {"kind", "vip", "rip"})
@@ -162,6 +175,11 @@ TargetConfig read_target(const Reader& r, const YAML::Node& t, std::size_t index
         common.encap = r.scalar(t["encap"], field("encap"));
     if (t["encap_port"])
         common.encap_port = r.integer(t["encap_port"], field("encap_port"));
+    if (t["arp_leak"]) {
+        common.arp_leak = r.boolean(t["arp_leak"], field("arp_leak"));
+        if (out.kind->kind.is_arp_leak_test())
+            r.fail(t["arp_leak"], fmt::format("{}: kind {} is the ARP-leak test itself", field("arp_leak"), kind));
+    }
     if (t["timeout"])
         common.timeout = format_duration(r.duration(t["timeout"], field("timeout")));
     out.interval = t["interval"] ? r.duration(t["interval"], field("interval")) : defaults.interval;
@@ -180,7 +198,7 @@ TargetConfig read_target(const Reader& r, const YAML::Node& t, std::size_t index
                                o.target.port, o.interface, o.source ? o.source->str() : "",
                                o.mac ? o.mac->str() : "", o.timeout.count(), o.attempts, o.ttl,
                                o.encap ? encap_name(*o.encap) : "", o.encap_port);
-    out.identity += fmt::format("|{}", out.interval.count());
+    out.identity += fmt::format("|{}|{}", o.arp_leak, out.interval.count());
     return out;
 }
 

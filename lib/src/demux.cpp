@@ -64,17 +64,44 @@ std::optional<NonceKey> reply_key(Bytes frame)
     return std::nullopt;
 }
 
+std::vector<IpAddress> leak_subjects(Bytes frame)
+{
+    std::vector<IpAddress> out;
+    const auto eth = parse_ethernet(frame);
+    if (!eth)
+        return out;
+    if (eth->type == ethertype_arp) {
+        if (const auto arp = parse_arp(eth->payload))
+            out.push_back(arp->sender_ip);
+        return out;
+    }
+    if (eth->type != ethertype_ipv6)
+        return out;
+    const auto ip = parse_ipv6(eth->payload);
+    if (!ip || ip->protocol != icmp6)
+        return out;
+    const auto m = parse_icmp(*ip);
+    if (!m || (m->type != 135 && m->type != 136))
+        return out;
+    out.push_back(ip->source);
+    if (m->type == 136 && m->data.size() >= 16)
+        out.push_back(IpAddress::v6_bytes(m->data.data()));
+    return out;
+}
+
 std::string shared_capture_filter(const MacAddress& local_mac)
 {
-    // ARP replies and neighbour advertisements for the shared resolution; echo replies,
-    // SYN-ACKs, RSTs and ICMP errors for the probes. A director's client traffic (SYNs,
-    // ACKs and data to its VIPs) stays in the kernel.
-    return fmt::format("ether dst {} and ((arp and arp[6:2] == 2) or "
+    // All ARP and neighbour solicitations and advertisements: the shared resolution's
+    // answers, and the ARP-leak watch (announcements are broadcast). To us: echo
+    // replies, SYN-ACKs, RSTs and ICMP errors for the probes. A director's client
+    // traffic (SYNs, ACKs and data to its VIPs) stays in the kernel.
+    // pcap gives `and` and `or` the same precedence: every group is parenthesised.
+    return fmt::format("arp or (icmp6 and ip6[6] == 58 and (ip6[40] == 135 or ip6[40] == 136)) or "
+                       "(ether dst {} and ("
                        "(icmp and (icmp[icmptype] == icmp-echoreply or icmp[icmptype] == icmp-timxceed or "
                        "icmp[icmptype] == icmp-unreach)) or "
                        "(tcp and tcp[tcpflags] & tcp-ack != 0 and tcp[tcpflags] & (tcp-syn|tcp-rst) != 0) or "
-                       "(ip6 and ip6[6] == 58 and (ip6[40] == 129 or ip6[40] == 1 or ip6[40] == 3 or "
-                       "ip6[40] == 136)) or (ip6 and ip6[6] == 6 and ip6[53] & 0x10 != 0 and ip6[53] & 0x06 != 0))",
+                       "(ip6 and ip6[6] == 58 and (ip6[40] == 129 or ip6[40] == 1 or ip6[40] == 3)) or (ip6 and ip6[6] == 6 and ip6[53] & 0x10 != 0 and ip6[53] & 0x06 != 0)))",
                        local_mac.str());
 }
 

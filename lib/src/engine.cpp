@@ -6,6 +6,7 @@
 #include <cstring>
 #include <fmt/format.h>
 
+#include "vipcheck/arp_leak.hpp"
 #include "vipcheck/error.hpp"
 #include "vipcheck/link.hpp"
 #include "vipcheck/privilege.hpp"
@@ -89,6 +90,18 @@ Outcome describe(const ProbeSession& s, const ProbeKind& kind, Duration timeout_
         out.detail = fmt::format("no {} within {} ({} probe{})", kind.expected_reply(), timeout, s.probes_sent(),
                                  s.probes_sent() == 1 ? "" : "s");
         break;
+    case Verdict::ArpLeak:
+        out.detail = fmt::format("{} in {:.2f} ms", s.leak()->what, out.rtt_ms.value_or(0));
+        break;
+    case Verdict::Up:
+        // The leak test's own `up` is silence; a probe's `up` under --arp-leak is both.
+        if (!s.evidence())
+            out.detail = arp_leak_silence(c, s.questions_sent(), timeout_value);
+        else
+            out.detail = fmt::format("{} in {:.2f} ms{}", s.evidence()->what, out.rtt_ms.value_or(0),
+                                     s.leak_test() ? "; " + arp_leak_silence(c, s.questions_sent(), timeout_value)
+                                                   : std::string());
+        break;
     default:
         out.detail = fmt::format("{} in {:.2f} ms", s.evidence()->what, out.rtt_ms.value_or(0));
         break;
@@ -110,6 +123,16 @@ Outcome describe(const ProbeSession& s, const ProbeKind& kind, Duration timeout_
     }
     for (auto& f : kind.report_fields(c, s.evidence() ? &*s.evidence() : nullptr))
         out.fields.push_back(std::move(f));
+    // The leak members whenever the test ran or the watch fired, null when silent.
+    if (s.leak()) {
+        for (const auto& f : s.leak()->fields)
+            out.fields.push_back(f);
+    } else if (s.leak_test()) {
+        out.fields.push_back({"arp_leak", nullptr});
+        out.fields.push_back({"leak_frame", nullptr});
+    }
+    if (s.leak_test())
+        out.fields.push_back({"questions", std::int64_t{s.questions_sent()}});
     return out;
 }
 
@@ -186,10 +209,11 @@ Outcome run_probe(const ProbeOptions& o, const ProbeKind& kind, const SignalWatc
     if (o.mac)
         trace.step("match", "replies must come from {} (--mac), {}", o.mac->str(), expected_mac_reason(c));
 
-    const NeighbourQuery query = neighbour_query(c);
-    std::string filter = kind.capture_filter(c);
-    if (!o.mac)
-        filter = neighbour_filter(query) + " or " + filter;
+    const SessionPlan plan{o.timeout, o.attempts, !o.mac, o.arp_leak};
+    if ((plan.arp_leak || kind.is_arp_leak_test()) && c.tunnel)
+        throw Error("the ARP-leak test asks a realserver on this link about the VIP, not one behind --encap: "
+                    "test the tunnel realserver's ARP from a host on its own link");
+    const std::string filter = session_capture_filter(kind, c, plan);
     Link link(route.interface, filter);
     trace.step("capture", "on {}: {}", c.ifname, filter);
     // Every socket this run needs is open now (netlink above, the packet socket here):
@@ -198,7 +222,7 @@ Outcome run_probe(const ProbeOptions& o, const ProbeKind& kind, const SignalWatc
     trace.step("privilege", "dropped every capability, no_new_privs set");
 
     FrameBuilder builder;
-    ProbeSession session(kind, c, SessionPlan{o.timeout, o.attempts, !o.mac}, start, trace);
+    ProbeSession session(kind, c, plan, start, trace);
     std::vector<Frame> out;
     const auto flush = [&] {
         for (const auto& frame : out)

@@ -174,21 +174,25 @@ Frame FrameBuilder::finish_ip(const Envelope& e, std::uint8_t protocol, std::siz
     return frame;
 }
 
-Frame FrameBuilder::arp_request(const MacAddress& sender_mac, const IpAddress& sender_ip, const IpAddress& target_ip)
+Frame FrameBuilder::arp_request(const MacAddress& sender_mac, const IpAddress& sender_ip, const IpAddress& target_ip,
+                                const std::optional<MacAddress>& unicast_to)
 {
     libnet_t* l = libnet_.get();
+    // The target hardware address stays zero even when unicast, as in Linux's own
+    // unicast requests (arp_solicit): the Ethernet destination alone addresses it.
     static constexpr std::uint8_t unknown[6] = {0, 0, 0, 0, 0, 0};
     static constexpr std::uint8_t broadcast[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
     check(libnet_build_arp(ARPHRD_ETHER, ETHERTYPE_IP, 6, 4, ARPOP_REQUEST, sender_mac.data(), sender_ip.data(),
                            unknown, target_ip.data(), nullptr, 0, l, 0),
           l, "ARP request");
-    check(libnet_build_ethernet(broadcast, sender_mac.data(), ETHERTYPE_ARP, nullptr, 0, l, 0), l,
-          "Ethernet header");
+    check(libnet_build_ethernet(unicast_to ? unicast_to->data() : broadcast, sender_mac.data(), ETHERTYPE_ARP,
+                                nullptr, 0, l, 0),
+          l, "Ethernet header");
     return finish();
 }
 
 Frame FrameBuilder::neighbour_solicitation(const MacAddress& sender_mac, const IpAddress& sender_ip,
-                                           const IpAddress& target_ip)
+                                           const IpAddress& target_ip, const std::optional<MacAddress>& unicast_to)
 {
     libnet_t* l = libnet_.get();
     const std::uint8_t* t = target_ip.data();
@@ -208,10 +212,11 @@ Frame FrameBuilder::neighbour_solicitation(const MacAddress& sender_mac, const I
     std::memcpy(&target, t, 16);
     check(libnet_build_icmpv6_ndp_nsol(135, 0, 0, target, nullptr, 0, l, 0), l, "neighbour solicitation");
     constexpr std::size_t length = 24 + 8;
-    IpAddress destination = IpAddress::v6_bytes(group);
+    const IpAddress destination = unicast_to ? target_ip : IpAddress::v6_bytes(group);
     build_ip(l, sender_ip, destination, 255, 0, 58, length);
-    check(libnet_build_ethernet(group_mac, sender_mac.data(), ETHERTYPE_IPV6, nullptr, 0, l, 0), l,
-          "Ethernet header");
+    check(libnet_build_ethernet(unicast_to ? unicast_to->data() : group_mac, sender_mac.data(), ETHERTYPE_IPV6,
+                                nullptr, 0, l, 0),
+          l, "Ethernet header");
     return finish();
 }
 

@@ -626,6 +626,14 @@ HttpResult run_http_check(const HttpOptions& o, const SignalWatch& signals, cons
 // ---------------------------------------------------------------------------
 // main
 
+CommandSpec mgmt_http_command()
+{
+    return {"mgmt-http-check",
+            "Check the application at a realserver's management address over HTTP or HTTPS.",
+            {"URL", "VIP VPORT RIP RPORT      (ldirectord's form: fetches from RIP, see --scheme, --port, --path)"},
+            {.attempts = true}};
+}
+
 int mgmt_http_main(int argc, const char* const* argv)
 {
     static constexpr const char* tool = "mgmt-http-check";
@@ -637,13 +645,11 @@ int mgmt_http_main(int argc, const char* const* argv)
         fmt::print(stderr, "{}: {}\n", tool, e.what());
         return 1;
     }
-    CommandLine cli(tool, "Check the application at a realserver's management address over HTTP or HTTPS.");
+    CommandLine cli(mgmt_http_command());
     HttpArgs args;
     add_http_options(cli.app(), args);
     if (auto status = cli.parse(argc, argv))
         return *status;
-    args.mac_given = cli.app().get_option("--mac")->count() > 0;
-    args.ttl_given = cli.app().get_option("--ttl")->count() > 0;
 
     OutputOptions output = cli.common().output;
     // --print-digest owns stdout: the verdict line moves to stderr.

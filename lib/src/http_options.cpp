@@ -349,10 +349,6 @@ void check_header(const std::string& h)
 HttpOptions make_http_options(const CommonOptions& common, const HttpArgs& a, const std::vector<std::string>& positionals)
 {
     HttpOptions o;
-    if (a.mac_given)
-        throw Error("--mac does not apply to mgmt-http-check: the kernel's TCP connection resolves the realserver");
-    if (a.ttl_given)
-        throw Error("--ttl does not apply to mgmt-http-check: the check talks to the management address, not the VIP");
     o.target = parse_http_target(positionals, a);
     o.output = common.output;
 

@@ -8,11 +8,6 @@ namespace vipcheck {
 
 namespace {
 
-constexpr std::uint8_t icmpv6_protocol = 58;
-constexpr std::uint8_t neighbour_advertisement = 136;
-constexpr std::uint8_t flag_solicited = 0x40;
-constexpr std::uint8_t option_target_link_address = 2;
-
 // A MAC that can be the next hop's: unicast, set, and not our own (a frame of ours
 // looped back, or a forgery, never names the realserver).
 bool usable(const MacAddress& m, const NeighbourQuery& q)
@@ -25,7 +20,7 @@ std::optional<MacAddress> arp_answer(const EthernetFrame& eth, const NeighbourQu
     if (eth.type != ethertype_arp)
         return std::nullopt;
     const auto arp = parse_arp(eth.payload);
-    if (!arp || arp->operation != 2 || !(arp->sender_ip == q.target) || !(arp->target_ip == q.source) ||
+    if (!arp || arp->operation != 2 || !(arp->sender_ip == q.target) || !(arp->target_ip == q.sender()) ||
         !(arp->target_mac == q.local_mac) || !(arp->sender_mac == eth.source) || !usable(arp->sender_mac, q))
         return std::nullopt;
     return arp->sender_mac;
@@ -39,30 +34,22 @@ std::optional<MacAddress> nd_answer(const EthernetFrame& eth, const NeighbourQue
         return std::nullopt;
     const auto ip = parse_ipv6(eth.payload);
     // Hop limit 255: the advertisement was not routed from somewhere else.
-    if (!ip || ip->protocol != icmpv6_protocol || ip->ttl != 255 || !(ip->destination == q.source) ||
+    if (!ip || ip->protocol != protocol_icmpv6 || ip->ttl != 255 || !(ip->destination == q.source) ||
         ip->source.is_unspecified() || ip->source.is_multicast())
         return std::nullopt;
     const auto icmp = parse_icmp(*ip); // checksum verified
-    if (!icmp || icmp->type != neighbour_advertisement || icmp->code != 0 || icmp->data.size() < 16)
+    if (!icmp || icmp->type != nd_advertisement || icmp->code != 0 || icmp->data.size() < 16)
         return std::nullopt;
     const std::uint8_t flags = static_cast<std::uint8_t>(icmp->id >> 8);
-    if (!(flags & flag_solicited) || !(IpAddress::v6_bytes(icmp->data.data()) == q.target))
+    if (!(flags & nd_flag_solicited) || !(IpAddress::v6_bytes(icmp->data.data()) == q.target))
         return std::nullopt;
 
-    std::optional<MacAddress> option_mac;
-    for (Bytes options = icmp->data.subspan(16); !options.empty();) {
-        // Each option is length * 8 bytes; a zero length is invalid and poisons the
-        // whole message (RFC 4861 4.6).
-        if (options.size() < 2 || options[1] == 0 || options[1] * 8u > options.size())
-            return std::nullopt;
-        const std::size_t length = options[1] * 8u;
-        if (options[0] == option_target_link_address && length == 8)
-            option_mac = MacAddress(options.data() + 2);
-        options = options.subspan(length);
-    }
+    const auto option_mac = nd_link_address_option(icmp->data.subspan(16), nd_option_target_link_address);
+    if (!option_mac)
+        return std::nullopt;
     // The option names the MAC; without it (allowed in a unicast answer) the Ethernet
     // source does. Both present and different: a proxy or a forgery, never the RIP.
-    const MacAddress mac = option_mac.value_or(eth.source);
+    const MacAddress mac = option_mac->value_or(eth.source);
     if (!(mac == eth.source) || !usable(mac, q))
         return std::nullopt;
     return mac;
@@ -70,9 +57,14 @@ std::optional<MacAddress> nd_answer(const EthernetFrame& eth, const NeighbourQue
 
 } // namespace
 
-NeighbourQuery neighbour_query(const ProbeContext& c)
+IpAddress NeighbourQuery::sender() const
 {
-    return NeighbourQuery{c.ifindex, c.local_mac, c.tunnel ? c.tunnel->source : c.source, c.next_hop};
+    return anonymous && target.is_v4() ? IpAddress::v4(0) : source;
+}
+
+NeighbourQuery neighbour_query(const ProbeContext& c, bool anonymous)
+{
+    return NeighbourQuery{c.ifindex, c.local_mac, c.tunnel ? c.tunnel->source : c.source, c.next_hop, anonymous};
 }
 
 const char* neighbour_protocol(const IpAddress& target)
@@ -86,7 +78,7 @@ Frame neighbour_request(FrameBuilder& b, const NeighbourQuery& q)
         throw Error(fmt::format("cannot resolve {} from {}: different address families", q.target.str(),
                                 q.source.str()));
     if (q.target.is_v4())
-        return b.arp_request(q.local_mac, q.source, q.target);
+        return b.arp_request(q.local_mac, q.sender(), q.target);
     return b.neighbour_solicitation(q.local_mac, q.source, q.target);
 }
 

@@ -198,6 +198,7 @@ ProbeOptions make_probe_options(const CommonOptions& common, ProbeTarget target)
                                     common.mac));
         o.mac = *mac;
     }
+    o.arp_leak = common.arp_leak;
     o.timeout = checked_timeout(common.timeout);
     o.attempts = checked_attempts(common.attempts);
     if (common.ttl < 1 || common.ttl > 255)

@@ -116,6 +116,20 @@ std::optional<IcmpMessage> parse_icmp(const IpPacket& ip, bool quoted)
     return m;
 }
 
+std::optional<std::optional<MacAddress>> nd_link_address_option(Bytes options, std::uint8_t type)
+{
+    std::optional<MacAddress> found;
+    while (!options.empty()) {
+        if (options.size() < 2 || options[1] == 0 || options[1] * 8u > options.size())
+            return std::nullopt;
+        const std::size_t length = options[1] * 8u;
+        if (options[0] == type && length == 8)
+            found = MacAddress(options.data() + 2);
+        options = options.subspan(length);
+    }
+    return found;
+}
+
 namespace {
 
 // A segment that a stack on this host's side of a veth, tap or virtio link sent with

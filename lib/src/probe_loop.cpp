@@ -40,6 +40,11 @@ TimePoint when_token(double tokens, double rate, TimePoint refilled)
     return refilled + std::chrono::duration_cast<Duration>(std::chrono::duration<double>((1 - tokens) / rate));
 }
 
+std::string watch_key(int ifindex, const IpAddress& vip)
+{
+    return fmt::format("{}|{}", ifindex, vip.str());
+}
+
 } // namespace
 
 // One next hop's resolution, shared by the runs that start while it lives: it sends the
@@ -103,10 +108,10 @@ Link& ProbeLoop::link_for(const InterfaceInfo& interface)
     return *link;
 }
 
-ProbeLoop::Resolver& ProbeLoop::resolver_for(const ProbeContext& c, Duration interval)
+ProbeLoop::Resolver& ProbeLoop::resolver_for(const ProbeContext& c, Duration interval, bool anonymous)
 {
-    const NeighbourQuery q = neighbour_query(c);
-    const std::string key = fmt::format("{}|{}|{}", q.ifindex, q.source.str(), q.target.str());
+    const NeighbourQuery q = neighbour_query(c, anonymous);
+    const std::string key = fmt::format("{}|{}|{}|{}", q.ifindex, q.source.str(), q.target.str(), anonymous);
     auto& r = resolvers_[key];
     if (!r) {
         r = std::make_unique<Resolver>();
@@ -163,7 +168,8 @@ void ProbeLoop::submit(std::uint64_t id, const ProbeKind& kind, const ProbeOptio
 
         auto p = std::make_unique<Pending>(Pending{id, &kind, o, probe_context(routes_, o, route), nullptr});
         if (!o.mac) {
-            p->resolver = &resolver_for(p->context, o.timeout / (2 * o.attempts));
+            // The ARP-leak test resolves without teaching the realserver our address.
+            p->resolver = &resolver_for(p->context, o.timeout / (2 * o.attempts), o.arp_leak || kind.is_arp_leak_test());
             ++p->resolver->users;
         }
         auto& q = queues_[o.target.rip.str()];
@@ -203,7 +209,11 @@ void ProbeLoop::start(std::unique_ptr<Pending> p, TimePoint now)
         return;
     }
     const bool resolve = p->resolver != nullptr;
-    const SessionPlan plan{p->options.timeout, p->options.attempts, resolve, resolve};
+    const SessionPlan plan{.timeout = p->options.timeout,
+                           .attempts = p->options.attempts,
+                           .resolve = resolve,
+                           .arp_leak = p->options.arp_leak,
+                           .shared_resolution = resolve};
     const std::uint64_t serial = next_serial_++;
     auto f = std::make_unique<Flight>(Flight{p->id, p->kind, p->options.timeout, now,
                                              ProbeSession(*p->kind, p->context, plan, now, trace_), p->resolver,
@@ -211,6 +221,9 @@ void ProbeLoop::start(std::unique_ptr<Pending> p, TimePoint now)
     Flight& flight = *f;
     flights_.emplace(serial, std::move(f));
     by_key_.emplace(*index, serial);
+    // As session.cpp: a realserver on the link is watched for speaking for the VIP.
+    if (!p->context.routed())
+        watchers_.emplace(watch_key(p->context.ifindex, p->context.vip), serial);
     if (flight.resolver) {
         flight.resolver->sessions.push_back(serial);
         for (const auto& [mac, at] : flight.resolver->answers)
@@ -278,6 +291,12 @@ void ProbeLoop::finish(std::uint64_t serial, std::optional<Outcome> failure)
     }
     results_.push_back({f.id, std::move(out)});
     by_key_.erase(f.demux);
+    const auto [first, last] = watchers_.equal_range(watch_key(f.session.context().ifindex, f.session.context().vip));
+    for (auto w = first; w != last; ++w)
+        if (w->second == serial) {
+            watchers_.erase(w);
+            break;
+        }
     if (f.resolver)
         std::erase(f.resolver->sessions, serial);
     release(f.resolver);
@@ -334,7 +353,19 @@ void ProbeLoop::drain(Link& link)
                 it->second->session.learn_mac(*mac, now, now, builder_, out_);
                 settle(serial, *it->second, now);
             }
-            return;
+        }
+        for (const auto& subject : leak_subjects(bytes)) {
+            std::vector<std::uint64_t> watching;
+            const auto [first, last] = watchers_.equal_range(watch_key(ifindex, subject));
+            for (auto w = first; w != last; ++w)
+                watching.push_back(w->second);
+            for (auto serial : watching) {
+                auto it = flights_.find(serial);
+                if (it == flights_.end())
+                    continue;
+                it->second->session.on_frame(frame, now, builder_, out_);
+                settle(serial, *it->second, now);
+            }
         }
     });
 }

@@ -37,7 +37,9 @@ std::string json_value(const Field& f)
         std::string operator()(bool b) const { return b ? "true" : "false"; }
         std::string operator()(std::int64_t i) const { return fmt::format("{}", i); }
         std::string operator()(double d) const { return std::isfinite(d) ? fmt::format("{:.3f}", d) : "null"; }
-        std::string operator()(const std::string& s) const { return "\"" + json_escape(s) + "\""; }
+        // fmt, not operator+: GCC 12 -O2 warns of a restrict overlap inside std::string operator+
+        // (a false positive, GCC bug 105651) where "\"" + s is inlined.
+        std::string operator()(const std::string& s) const { return fmt::format("\"{}\"", json_escape(s)); }
     };
     return std::visit(Visitor{}, f.value);
 }

@@ -2,7 +2,24 @@
 
 #include <algorithm>
 
+#include "vipcheck/arp_leak.hpp"
+
 namespace vipcheck {
+
+std::string session_capture_filter(const ProbeKind& kind, const ProbeContext& c, const SessionPlan& plan)
+{
+    std::string filter;
+    const auto add = [&](const std::string& part) {
+        if (!part.empty())
+            filter += (filter.empty() ? "" : " or ") + part;
+    };
+    if (plan.resolve)
+        add(neighbour_filter(neighbour_query(c)));
+    add(kind.capture_filter(c));
+    if (!c.routed())
+        add(arp_leak_filter(c));
+    return filter;
+}
 
 namespace {
 
@@ -19,9 +36,11 @@ ProbeSession::ProbeSession(const ProbeKind& kind, ProbeContext context, SessionP
       context_(std::move(context)),
       plan_(plan),
       trace_(trace),
+      leak_test_(plan.arp_leak || kind.is_arp_leak_test()),
+      watch_(!context_.routed()),
       start_(start),
       deadline_(start + plan.timeout),
-      query_(neighbour_query(context_)),
+      query_(neighbour_query(context_, leak_test_)),
       resolved_(!plan.resolve),
       next_request_(start),
       probe_base_(start)
@@ -43,20 +62,42 @@ Duration ProbeSession::request_interval() const
     return plan_.timeout / (2 * plan_.attempts);
 }
 
-void ProbeSession::send_probe(TimePoint now, FrameBuilder& b, std::vector<Frame>& out)
+// One attempt: the kind's probe until it has proven something, and the ARP-leak
+// question while the test runs. After a proof only the question goes out: a second SYN
+// would open a second half-open connection on the realserver.
+void ProbeSession::send_attempt(TimePoint now, FrameBuilder& b, std::vector<Frame>& out)
 {
-    out.push_back(kind_.build(b, context_, probes_sent_));
-    sent_at_.push_back(now);
-    ++probes_sent_;
-    // describe_frame() is not free: only when someone reads the trace.
-    if (trace_.enabled())
-        trace_.step("send", "probe {}/{} to {} at {}: {}", probes_sent_, plan_.attempts, context_.vip.str(),
-                    context_.remote_mac.str(), describe_frame(out.back()));
+    if (!first_sent_)
+        first_sent_ = now;
+    if (!evidence_) {
+        out.push_back(kind_.build(b, context_, probes_sent_));
+        sent_at_.push_back(now);
+        ++probes_sent_;
+        // describe_frame() is not free: only when someone reads the trace.
+        if (trace_.enabled())
+            trace_.step("send", "probe {}/{} to {} at {}: {}", probes_sent_, plan_.attempts, context_.vip.str(),
+                        context_.remote_mac.str(), describe_frame(out.back()));
+    }
+    if (leak_test_) {
+        out.push_back(arp_leak_question(b, context_));
+        ++questions_sent_;
+        if (trace_.enabled())
+            trace_.step("send", "question {}/{} to {} only: {}", questions_sent_, plan_.attempts,
+                        context_.remote_mac.str(), describe_frame(out.back()));
+    }
+}
+
+bool ProbeSession::decided() const
+{
+    if (leak_)
+        return true;
+    // An `up` under the leak test still waits for the realserver to stay silent.
+    return evidence_ && !(leak_test_ && evidence_->verdict == Verdict::Up);
 }
 
 void ProbeSession::on_timer(TimePoint now, FrameBuilder& b, std::vector<Frame>& out)
 {
-    if (finished(now) || evidence_)
+    if (finished(now) || decided())
         return;
     if (!resolved_) {
         if (plan_.shared_resolution || now < next_request_)
@@ -65,7 +106,7 @@ void ProbeSession::on_timer(TimePoint now, FrameBuilder& b, std::vector<Frame>& 
         ++requests_sent_;
         next_request_ = now + request_interval();
         trace_.step("resolve", "{} who-has {} tell {} on {} (request {})", neighbour_protocol(query_.target),
-                    query_.target.str(), query_.source.str(), context_.ifname, requests_sent_);
+                    query_.target.str(), query_.sender().str(), context_.ifname, requests_sent_);
         return;
     }
     bool due = false;
@@ -74,8 +115,25 @@ void ProbeSession::on_timer(TimePoint now, FrameBuilder& b, std::vector<Frame>& 
         ++next_slot_;
         due = true;
     }
-    if (due && probes_sent_ < plan_.attempts)
-        send_probe(now, b, out);
+    if (due)
+        send_attempt(now, b, out);
+}
+
+// The watch every session keeps: an ARP (or ND) frame from the realserver's MAC that
+// speaks for the VIP ends the run as `arp-leak`, whatever the kind probes.
+bool ProbeSession::watch_leak(const CapturedFrame& f, TimePoint now)
+{
+    if (!watch_)
+        return false;
+    auto leak = arp_leak_evidence(f, context_);
+    if (!leak)
+        return false;
+    if (first_sent_)
+        leak_rtt_ = now - *first_sent_;
+    if (trace_.enabled())
+        trace_.step("leak", "{}: {}", leak->what, describe_frame(f.bytes));
+    leak_ = std::move(leak);
+    return true;
 }
 
 void ProbeSession::learn_mac(const MacAddress& mac, TimePoint answered, TimePoint now, FrameBuilder& b,
@@ -106,7 +164,15 @@ void ProbeSession::on_frame(const CapturedFrame& f, TimePoint now, FrameBuilder&
             return;
         }
     }
-    if (!resolved_ || evidence_) {
+    if (!resolved_) {
+        ++ignored_;
+        return;
+    }
+    if (!leak_ && watch_leak(f, now))
+        return;
+    // Even after a leak the kind reads its reply while the run lasts, so that a SYN-ACK
+    // racing the ARP answer still gets its RST.
+    if (evidence_) {
         ++ignored_;
         return;
     }
@@ -131,18 +197,18 @@ bool ProbeSession::finished(TimePoint now) const
 {
     if (macs_.size() > 1 || now >= deadline_)
         return true;
-    if (!evidence_)
+    if (!decided())
         return false;
     return !resolved_at_ || now >= *resolved_at_ + conflict_window;
 }
 
 TimePoint ProbeSession::next_wakeup() const
 {
-    if (evidence_ && resolved_at_)
+    if (decided() && resolved_at_)
         return std::min(deadline_, *resolved_at_ + conflict_window);
     if (!resolved_)
         return plan_.shared_resolution ? deadline_ : std::min(deadline_, next_request_);
-    if (probes_sent_ < plan_.attempts && next_slot_ < plan_.attempts)
+    if (next_slot_ < plan_.attempts)
         return std::min(deadline_, slot(next_slot_));
     return deadline_;
 }
@@ -151,9 +217,14 @@ Verdict ProbeSession::verdict() const
 {
     if (macs_.size() > 1)
         return Verdict::MacConflict;
+    if (leak_)
+        return Verdict::ArpLeak;
     if (evidence_)
         return evidence_->verdict;
-    return resolved_ ? Verdict::NoReply : Verdict::RsUnreachable;
+    if (!resolved_)
+        return Verdict::RsUnreachable;
+    // Silence is the leak test's `up`, but only once it has asked.
+    return kind_.is_arp_leak_test() && questions_sent_ > 0 ? Verdict::Up : Verdict::NoReply;
 }
 
 } // namespace vipcheck

@@ -13,6 +13,15 @@
 
 namespace vipcheck {
 
+CommandSpec probe_command(const ToolSpec& spec)
+{
+    // The forms parse_probe_target accepts for each PortUse.
+    std::vector<std::string> synopsis{"VIP PORT RIP [RPORT]"};
+    if (spec.ports == PortUse::None)
+        synopsis = {"VIP RIP", "VIP VPORT RIP RPORT      (ldirectord's form: the ports are ignored)"};
+    return {spec.name, spec.description, std::move(synopsis), spec.options};
+}
+
 int vip_probe_main(int argc, const char* const* argv, const ToolSpec& spec, const ProbeKind& kind)
 {
     std::unique_ptr<SignalWatch> signals;
@@ -23,7 +32,7 @@ int vip_probe_main(int argc, const char* const* argv, const ToolSpec& spec, cons
         fmt::print(stderr, "{}: {}\n", spec.name, e.what());
         return 1;
     }
-    CommandLine cli(spec.name, spec.description);
+    CommandLine cli(probe_command(spec));
     if (auto status = cli.parse(argc, argv))
         return *status;
     const Reporter report(cli.tool(), cli.common().output);

@@ -12,6 +12,7 @@ std::string_view token(Verdict v)
     case Verdict::NoReply: return "no-reply";
     case Verdict::RsUnreachable: return "rs-unreachable";
     case Verdict::MacConflict: return "mac-conflict";
+    case Verdict::ArpLeak: return "arp-leak";
     case Verdict::HttpStatus: return "http-status";
     case Verdict::BodyMismatch: return "body-mismatch";
     case Verdict::DigestMismatch: return "digest-mismatch";

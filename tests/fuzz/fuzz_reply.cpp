@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "vipcheck/arp_leak.hpp"
 #include "vipcheck/icmp_echo.hpp"
 #include "vipcheck/tcp_syn.hpp"
 
@@ -59,6 +60,28 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             std::abort();
         // A TCP verdict needs a whole TCP header behind Ethernet and IPv4.
         if ((e->verdict == Verdict::Up || e->verdict == Verdict::PortClosed) && size < 14 + 20 + 20)
+            std::abort();
+    }
+    // The ARP-leak classifier, in both families: whatever it accepts came from the
+    // realserver's MAC and names the VIP where the frame says so.
+    const ProbeContext c6 = [&c] {
+        ProbeContext v6 = c;
+        v6.source = *IpAddress::parse("2001:db8::2");
+        v6.vip = *IpAddress::parse("2001:db8:100::10");
+        v6.rip = v6.next_hop = *IpAddress::parse("2001:db8::11");
+        return v6;
+    }();
+    for (const ProbeContext* ctx : {&c, &c6}) {
+        auto e = ArpLeakProbe{}.classify(frame, *ctx);
+        if (!e)
+            continue;
+        if (e->verdict != Verdict::ArpLeak || size < 14 || std::memcmp(data + 6, c.remote_mac.data(), 6) != 0)
+            std::abort();
+        // IPv4: the ARP sender address (14 + 14 bytes in) is the VIP.
+        if (ctx->vip.is_v4() && (size < 42 || std::memcmp(data + 28, ctx->vip.data(), 4) != 0))
+            std::abort();
+        // IPv6: a whole ND message (IPv6 header, ICMPv6 header, target) is there.
+        if (!ctx->vip.is_v4() && size < 14 + 40 + 8 + 16)
             std::abort();
     }
     // The parsers on their own, with and without the leniency for quoted packets.

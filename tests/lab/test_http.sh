@@ -133,7 +133,8 @@ start=$(date +%s%N)
 expect_verdict "accepts, never answers: no-reply" no-reply 1 -- \
     in_director "$BIN" --timeout 600ms "http://$RS:8082/"
 ms=$((($(date +%s%N) - start) / 1000000))
-if ((ms >= 550 && ms < 1500)); then
+# Not before the deadline; the upper bound is only a hang guard (ten times it).
+if ((ms >= 550 && ms < 6000)); then
     lab_pass "no-reply came at the 600ms deadline (${ms} ms)"
 else
     lab_fail "no-reply came at the 600ms deadline" "took ${ms} ms"

@@ -5,8 +5,8 @@
 #
 # Needs root.  Builds the standard namespace lab (tests/lab/lab.sh), adds two
 # realservers of its own and TCP listeners, runs every case from inside the
-# director namespace, and removes the lab on every way out.  Prints the median
-# wall time of an `up` and a `port-closed` check as `#` lines.
+# director namespace, and removes the lab on every way out.  (Its wall time is
+# measured by bench/run, beside the alternatives, not here.)
 # No `set -e`: a failing case must not hide the ones after it.
 set -uo pipefail
 
@@ -187,26 +187,5 @@ expect_usage_error "PORT 0" -- in_director "$BIN" "${T[@]}" "$LAB_VIP" 0 "$LAB_R
 expect_usage_error "PORT 65536" -- in_director "$BIN" "${T[@]}" "$LAB_VIP" 65536 "$LAB_RS_HEALTHY"
 
 expect_no_vip_leaks "no frame on the switch asked for or claimed the VIP"
-
-# --- wall time --------------------------------------------------------------------------
-# In the director namespace itself, timed with bash's EPOCHREALTIME (no fork), so
-# the figure is the check's own: process start, route, ARP, SYN, reply, exit.
-median_ms() {
-    local port=$1 rs=$2 want=$3
-    ip netns exec "$LAB_DIRECTOR_NS" bash -c '
-        for i in $(seq 50); do
-            s=$EPOCHREALTIME; "$1" -q "$2" "$3" "$4"; rc=$?; e=$EPOCHREALTIME
-            [[ $rc == "$5" ]] || { echo "bad exit $rc" >&2; exit 1; }
-            echo "$s $e"
-        done' _ "$BIN" "$LAB_VIP" "$port" "$rs" "$want" |
-        awk '{ printf "%.6f\n", $2 - $1 }' | sort -n |
-        awk '{ v[NR] = $1 } END { if (NR != 50) exit 1; printf "%.2f\n", (v[25] + v[26]) / 2 * 1000 }'
-}
-if up_ms=$(median_ms 80 "$LAB_RS_HEALTHY" 0) && closed_ms=$(median_ms 81 "$LAB_RS_HEALTHY" 1); then
-    lab_pass "timing runs complete"
-    echo "# median wall time over 50 runs: up ${up_ms} ms, port-closed ${closed_ms} ms"
-else
-    lab_fail "timing runs complete" "a timed run gave an unexpected verdict"
-fi
 
 lab_end

@@ -45,4 +45,15 @@ inline vipcheck::ProbeContext context()
     return c;
 }
 
+// The same run over IPv6.
+inline vipcheck::ProbeContext context6()
+{
+    auto c = context();
+    c.source = ip("2001:db8::2");
+    c.vip = ip("2001:db8:100::10");
+    c.rip = ip("2001:db8::11");
+    c.next_hop = c.rip;
+    return c;
+}
+
 } // namespace fixtures

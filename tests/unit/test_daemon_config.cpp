@@ -75,6 +75,22 @@ TEST_CASE("config: defaults, per-target settings and the kinds")
     CHECK(b.interval == 30s);
     CHECK(c.targets[2].options.encap == EncapType::Gue);
     CHECK(c.targets[2].options.encap_port == 5555);
+    CHECK_FALSE(a.options.arp_leak);
+}
+
+TEST_CASE("config: the arp kind, and arp_leak on the others")
+{
+    const auto c = parse_daemon_config("targets:\n"
+                                       "  - {name: a, kind: arp, vip: 192.0.2.20, rip: 192.0.2.11}\n"
+                                       "  - {name: b, kind: icmp, vip: 192.0.2.20, rip: 192.0.2.11, arp_leak: true}\n",
+                                       "t.yaml");
+    CHECK(c.targets[0].kind->name == "arp");
+    CHECK(c.targets[0].kind->kind.is_arp_leak_test());
+    CHECK(c.targets[1].options.arp_leak);
+    CHECK(error_of("targets:\n  - {name: a, kind: arp, vip: 192.0.2.20, rip: 192.0.2.11, arp_leak: true}\n") ==
+          "t.yaml:2: target 'a': field 'arp_leak': kind arp is the ARP-leak test itself");
+    CHECK(error_of("targets:\n  - {name: a, kind: syn, port: 80, vip: 192.0.2.20, rip: 192.0.2.11, arp_leak: 2}\n") ==
+          "t.yaml:2: target 'a': field 'arp_leak': '2' is not true or false");
 }
 
 TEST_CASE("config: a target's identity changes with any of its settings, and only then")
@@ -97,9 +113,9 @@ TEST_CASE("config: a bad file is one message naming the line, the target and the
     const std::string head = "targets:\n  - name: rs1\n";
     CHECK(error_of(head + "    kind: icmp\n    vip: 192.0.2.20\n    rip: 192.0.2.11\n    colour: red\n") ==
           "t.yaml:6: target 'rs1': unknown field 'colour' (known: name, kind, vip, rip, port, interface, source, "
-          "mac, attempts, ttl, encap, encap_port, interval, timeout)");
+          "mac, attempts, ttl, encap, encap_port, arp_leak, interval, timeout)");
     CHECK(error_of(head + "    kind: ping\n    vip: 192.0.2.20\n    rip: 192.0.2.11\n") ==
-          "t.yaml:3: target 'rs1': field 'kind': unknown kind 'ping' (known: icmp, syn)");
+          "t.yaml:3: target 'rs1': field 'kind': unknown kind 'ping' (known: icmp, syn, arp)");
     const auto bad_vip = error_of(head + "    kind: icmp\n    vip: 192.0.2.300\n    rip: 192.0.2.11\n");
     CHECK_THAT(bad_vip, Catch::StartsWith("t.yaml:2: target 'rs1': bad VIP '192.0.2.300'"));
     CHECK(error_of(head + "    kind: icmp\n    rip: 192.0.2.11\n") == "t.yaml:2: target 'rs1': missing field 'vip'");

@@ -98,7 +98,7 @@ TEST_CASE("shared resolution: the session sends no request and starts on learn_m
     ProbeContext c = fixtures::context();
     c.remote_mac = MacAddress{};
     const TimePoint t0 = TimePoint{} + 1000s;
-    ProbeSession s(echo, c, SessionPlan{300ms, 3, true, true}, t0, trace);
+    ProbeSession s(echo, c, SessionPlan{.timeout = 300ms, .attempts = 3, .resolve = true, .shared_resolution = true}, t0, trace);
     s.on_timer(t0, b, out);
     s.on_timer(t0 + 100ms, b, out);
     CHECK(out.empty());
@@ -126,7 +126,7 @@ TEST_CASE("shared resolution that never answers is rs-unreachable at the deadlin
     std::vector<Frame> out;
     ProbeContext c = fixtures::context();
     const TimePoint t0 = TimePoint{} + 1000s;
-    ProbeSession s(echo, c, SessionPlan{300ms, 3, true, true}, t0, trace);
+    ProbeSession s(echo, c, SessionPlan{.timeout = 300ms, .attempts = 3, .resolve = true, .shared_resolution = true}, t0, trace);
     CHECK_FALSE(s.finished(t0 + 299ms));
     CHECK(s.finished(t0 + 300ms));
     CHECK(s.verdict() == Verdict::RsUnreachable);

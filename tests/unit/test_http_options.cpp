@@ -8,6 +8,7 @@
 
 #include "vipcheck/cli.hpp"
 #include "vipcheck/error.hpp"
+#include "vipcheck/http_check.hpp"
 #include "vipcheck/http_options.hpp"
 
 using namespace vipcheck;
@@ -254,12 +255,6 @@ TEST_CASE("make_http_options: contradictions and bad values are errors", "[http]
         CHECK_THROWS_WITH(make_http_options(c, a, url), Catch::Contains(needle));
     };
     HttpArgs a;
-    a.mac_given = true;
-    fails({}, a, "--mac");
-    a = {};
-    a.ttl_given = true;
-    fails({}, a, "--ttl");
-    a = {};
     a.method = "POST";
     fails({}, a, "--method");
     a = {};
@@ -335,7 +330,7 @@ TEST_CASE("the command line and the [mgmt-http-check] config section", "[http][c
                "[mgmt-http-check]\nscheme = https\npath = /health\nexpect-status = 200-299\ntimeout = 2s\n"
                "insecure = true\n";
     }
-    CommandLine cli("mgmt-http-check", "test");
+    CommandLine cli(mgmt_http_command());
     HttpArgs args;
     add_http_options(cli.app(), args);
     // -H takes one word: the positional arguments after it stay positional.
@@ -366,7 +361,7 @@ TEST_CASE("config file: unknown keys in the own section fail closed, other secti
     close(fd);
     const auto run = [&](const char* text, HttpArgs& args, CommonOptions& common) {
         std::ofstream(path) << text;
-        CommandLine cli("mgmt-http-check", "test");
+        CommandLine cli(mgmt_http_command());
         add_http_options(cli.app(), args);
         const char* argv[] = {"mgmt-http-check", "--config", path, "http://192.0.2.11/"};
         const auto status = cli.parse(4, argv);

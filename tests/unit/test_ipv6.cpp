@@ -12,49 +12,15 @@
 #include "vipcheck/neighbour.hpp"
 
 using namespace vipcheck;
+using fixtures::context6;
 using fixtures::hex;
 using fixtures::ip;
 using fixtures::mac;
 
 namespace {
 
-
-ProbeContext context6()
-{
-    auto c = fixtures::context();
-    c.source = ip("2001:db8::2");
-    c.vip = ip("2001:db8:100::10");
-    c.rip = ip("2001:db8::11");
-    c.next_hop = c.rip;
-    return c;
-}
-
 // A neighbour advertisement as Linux sends it in answer to our solicitation.
-struct Advert {
-    MacAddress eth_src = mac("02:00:00:00:00:11");
-    MacAddress eth_dst = mac("02:00:00:00:00:02");
-    IpAddress ip_src = ip("2001:db8::11");
-    IpAddress ip_dst = ip("2001:db8::2");
-    std::uint8_t hop_limit = 255;
-    std::uint8_t type = 136;
-    std::uint8_t code = 0;
-    std::uint32_t flags = 0x60000000; // solicited, override
-    IpAddress target = ip("2001:db8::11");
-    craft::Bytes options = {2, 1, 0x02, 0, 0, 0, 0, 0x11}; // target link-layer address
-    bool corrupt_checksum = false;
-
-    craft::Bytes frame() const
-    {
-        craft::Bytes body(target.data(), target.data() + 16);
-        body.insert(body.end(), options.begin(), options.end());
-        auto message = craft::icmpv6(ip_src, ip_dst, type, code, flags, body);
-        if (corrupt_checksum)
-            message[2] ^= 0x01;
-        auto f = craft::ethernet(eth_dst, eth_src, 0x86dd);
-        craft::ipv6(f, ip_src, ip_dst, 58, message, hop_limit);
-        return f;
-    }
-};
+using Advert = craft::NdMessage;
 
 std::optional<MacAddress> answer(const craft::Bytes& f, int ifindex = 7)
 {

@@ -5,6 +5,8 @@
 #include <unistd.h>
 
 #include "vipcheck/cli.hpp"
+#include "vipcheck/http_check.hpp"
+#include "vipcheck/tool.hpp"
 #include "vipcheck/error.hpp"
 #include "vipcheck/options.hpp"
 
@@ -129,6 +131,11 @@ struct Argv {
     const char* const* argv() const { return pointers.data(); }
 };
 
+CommandSpec icmp_command()
+{
+    return probe_command({"vip-icmp-check", "test", PortUse::None});
+}
+
 std::optional<int> parse(CommandLine& cli, std::initializer_list<std::string> words)
 {
     Argv a(words);
@@ -140,27 +147,27 @@ std::optional<int> parse(CommandLine& cli, std::initializer_list<std::string> wo
 TEST_CASE("command line: usage errors exit 1, never CLI11's codes")
 {
     {
-        CommandLine cli("vip-icmp-check", "test");
+        CommandLine cli(icmp_command());
         CHECK(parse(cli, {"vip-icmp-check", "--bogus", "198.51.100.10", "192.0.2.11"}) == 1);
     }
     {
-        CommandLine cli("vip-icmp-check", "test");
+        CommandLine cli(icmp_command());
         CHECK(parse(cli, {"vip-icmp-check", "-t", "1s", "-t", "2s", "198.51.100.10", "192.0.2.11"}) == 1);
     }
     {
-        CommandLine cli("vip-icmp-check", "test");
+        CommandLine cli(icmp_command());
         CHECK(parse(cli, {"vip-icmp-check", "--attempts", "many", "198.51.100.10", "192.0.2.11"}) == 1);
     }
     {
-        CommandLine cli("vip-icmp-check", "test");
+        CommandLine cli(icmp_command());
         CHECK(parse(cli, {"vip-icmp-check", "--nagios", "--bogus"}) == 3);
     }
     {
-        CommandLine cli("vip-icmp-check", "test");
+        CommandLine cli(icmp_command());
         CHECK(parse(cli, {"vip-icmp-check", "--json", "--nagios", "198.51.100.10", "192.0.2.11"}) == 3);
     }
     {
-        CommandLine cli("vip-icmp-check", "test");
+        CommandLine cli(icmp_command());
         CHECK(parse(cli, {"vip-icmp-check", "-q", "-a", "5", "--ttl", "2", "198.51.100.10", "192.0.2.11"}) ==
               std::nullopt);
         CHECK(cli.common().attempts == 5);
@@ -175,16 +182,16 @@ TEST_CASE("command line: an option given an empty value is a usage error, not th
     // `-i "$IF"` with IF unset must not quietly probe on the kernel's interface.
     for (const char* option : {"-i", "--interface", "-s", "--mac", "--vip", "-t"}) {
         CAPTURE(option);
-        CommandLine cli("vip-icmp-check", "test");
+        CommandLine cli(icmp_command());
         CHECK(parse(cli, {"vip-icmp-check", option, "", "198.51.100.10", "192.0.2.11"}) == 1);
     }
     {
-        CommandLine cli("vip-icmp-check", "test");
+        CommandLine cli(icmp_command());
         CHECK(parse(cli, {"vip-icmp-check", "--nagios", "-i", "", "198.51.100.10", "192.0.2.11"}) == 3);
     }
     {
         // Flags given on the command line carry no empty value of their own.
-        CommandLine cli("vip-icmp-check", "test");
+        CommandLine cli(icmp_command());
         CHECK(parse(cli, {"vip-icmp-check", "-v", "--json", "--syslog", "198.51.100.10", "192.0.2.11"}) ==
               std::nullopt);
     }
@@ -203,7 +210,7 @@ TEST_CASE("command line: the config file has one section per binary and the comm
              "[vip-syn-check]\ntimeout = 9s\n";
     }
     {
-        CommandLine cli("vip-icmp-check", "test");
+        CommandLine cli(icmp_command());
         REQUIRE(parse(cli, {"vip-icmp-check", "--config", path, "-a", "2", "198.51.100.10", "192.0.2.11"}) ==
                 std::nullopt);
         CHECK(cli.common().timeout == "300ms");
@@ -215,13 +222,65 @@ TEST_CASE("command line: the config file has one section per binary and the comm
         f << "[vip-icmp-check]\nno-such-option = 1\n";
     }
     {
-        CommandLine cli("vip-icmp-check", "test");
+        CommandLine cli(icmp_command());
         CHECK(parse(cli, {"vip-icmp-check", "--config", path, "198.51.100.10", "192.0.2.11"}) == 1);
     }
     std::remove(path);
     {
-        CommandLine cli("vip-icmp-check", "test");
+        CommandLine cli(icmp_command());
         CHECK(parse(cli, {"vip-icmp-check", "--config", "/nonexistent/vipcheck.conf", "198.51.100.10",
                           "192.0.2.11"}) == 1);
     }
+}
+
+TEST_CASE("command line: --help shows each binary's synopsis and only the options it accepts")
+{
+    const auto help = [](const CommandSpec& spec) {
+        CommandLine cli(spec);
+        return cli.app().help();
+    };
+    const std::string icmp = help(icmp_command());
+    CHECK_THAT(icmp, Catch::Contains("Usage: vip-icmp-check [OPTIONS] VIP RIP\n"));
+    CHECK_THAT(icmp, Catch::Contains("vip-icmp-check [OPTIONS] VIP VPORT RIP RPORT"));
+    CHECK_THAT(icmp, !Catch::Contains("[args...]"));
+    for (const char* option : {"--mac", "--vip", "--attempts", "--ttl", "--encap", "--encap-port", "--interface"})
+        CHECK_THAT(icmp, Catch::Contains(option));
+
+    const std::string syn = help(probe_command({"vip-syn-check", "test", PortUse::Required}));
+    CHECK_THAT(syn, Catch::Contains("Usage: vip-syn-check [OPTIONS] VIP PORT RIP [RPORT]\n"));
+
+    const std::string mgmt = help(mgmt_http_command());
+    CHECK_THAT(mgmt, Catch::Contains("Usage: mgmt-http-check [OPTIONS] URL\n"));
+    for (const char* option : {"--mac", "--vip", "--ttl", "--encap"}) {
+        CAPTURE(option);
+        CHECK_THAT(mgmt, !Catch::Contains(option));
+        // Not listed, so not accepted either: on the command line a usage error.
+        CommandLine cli(mgmt_http_command());
+        CHECK(parse(cli, {"mgmt-http-check", option, "1", "http://192.0.2.11/"}) == 1);
+    }
+    CHECK_THAT(mgmt, Catch::Contains("--attempts"));
+    CHECK_THAT(mgmt, !Catch::Contains("--arp-leak"));
+}
+
+TEST_CASE("command line: --arp-leak on the VIP probes; vip-arp-check is the test itself, on this link")
+{
+    for (PortUse ports : {PortUse::None, PortUse::Required}) {
+        CommandLine cli(probe_command({"vip-icmp-check", "test", ports}));
+        CHECK_THAT(cli.app().help(), Catch::Contains("--arp-leak"));
+        CHECK(parse(cli, {"vip-icmp-check", "--arp-leak", "198.51.100.10", "192.0.2.11"}) == std::nullopt);
+        CHECK(cli.common().arp_leak);
+        CHECK(make_probe_options(cli.common(), parse_probe_target(cli.positionals(), PortUse::None, "")).arp_leak);
+    }
+    const CommandSpec arp = probe_command({"vip-arp-check", "test", PortUse::None, arp_check_options});
+    const std::string help = CommandLine(arp).app().help();
+    CHECK_THAT(help, Catch::Contains("Usage: vip-arp-check [OPTIONS] VIP RIP\n"));
+    for (const char* option : {"--arp-leak", "--encap"}) {
+        CAPTURE(option);
+        CHECK_THAT(help, !Catch::Contains(option));
+        CommandLine cli(arp);
+        CHECK(parse(cli, {"vip-arp-check", option, "198.51.100.10", "192.0.2.11"}) == 1);
+    }
+    CommandLine cli(arp);
+    CHECK(parse(cli, {"vip-arp-check", "--mac", "02:00:00:00:00:11", "-a", "5", "198.51.100.10", "192.0.2.11"}) ==
+          std::nullopt);
 }

@@ -8,7 +8,7 @@ using namespace vipcheck;
 TEST_CASE("exit status: 0 only for up, never 2..255 in the default mode")
 {
     for (auto v : {Verdict::PortClosed, Verdict::Filtered, Verdict::VipMissing, Verdict::NoReply,
-                   Verdict::RsUnreachable, Verdict::MacConflict, Verdict::HttpStatus, Verdict::BodyMismatch,
+                   Verdict::RsUnreachable, Verdict::MacConflict, Verdict::ArpLeak, Verdict::HttpStatus, Verdict::BodyMismatch,
                    Verdict::DigestMismatch, Verdict::Refused, Verdict::TlsError, Verdict::Error}) {
         CHECK(exit_status(v, ExitMode::Default) == 1);
         CHECK(exit_status(v, ExitMode::Nagios) == (v == Verdict::Error ? 3 : 2));
@@ -26,6 +26,7 @@ TEST_CASE("verdict tokens are the stable ones of SPEC.md")
     CHECK(token(Verdict::NoReply) == "no-reply");
     CHECK(token(Verdict::RsUnreachable) == "rs-unreachable");
     CHECK(token(Verdict::MacConflict) == "mac-conflict");
+    CHECK(token(Verdict::ArpLeak) == "arp-leak");
     CHECK(token(Verdict::Error) == "error");
 }
 

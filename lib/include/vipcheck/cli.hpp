@@ -15,9 +15,34 @@ namespace vipcheck {
 
 inline constexpr const char* default_config_file = "/etc/vipcheck.conf";
 
+// The options beyond those every binary shares (interface, source, timeout, output,
+// config): each binary registers only what it acts on, so --help lists exactly what it
+// accepts and anything else is a usage error, on the command line or in the file.
+struct OptionSet {
+    bool frames = false;     // --mac, --ttl: the binary builds its own frames to the realserver
+    bool fwmark_vip = false; // --vip: the VIP behind an ldirectord fwmark service
+    bool attempts = false;   // -a/--attempts
+    bool encap = false;      // --encap, --encap-port: LVS-TUN realservers
+    bool arp_leak = false;   // --arp-leak: the ARP-leak test rides along (arp_leak.hpp)
+};
+
+inline constexpr OptionSet vip_probe_options{
+    .frames = true, .fwmark_vip = true, .attempts = true, .encap = true, .arp_leak = true};
+// vip-arp-check: the leak test itself (no --arp-leak), on this link only (no --encap).
+inline constexpr OptionSet arp_check_options{.frames = true, .fwmark_vip = true, .attempts = true};
+
+// What a binary is called with, for the usage lines of --help.
+struct CommandSpec {
+    std::string tool;
+    std::string description;
+    // Each accepted form of the positional words, e.g. "VIP RIP" and "VIP VPORT RIP RPORT".
+    std::vector<std::string> synopsis;
+    OptionSet options;
+};
+
 class CommandLine {
 public:
-    CommandLine(std::string tool, std::string description);
+    explicit CommandLine(const CommandSpec& spec);
 
     CLI::App& app() { return app_; }
     CommonOptions& common() { return common_; }

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <optional>
+#include <vector>
 
 #include "vipcheck/packet.hpp"
 #include "vipcheck/probe.hpp"
@@ -14,6 +15,11 @@ namespace vipcheck {
 // error quotes, a TCP segment's destination port, or the source port of the segment an
 // ICMP error quotes. nullopt for anything else (ARP and neighbour discovery included).
 std::optional<NonceKey> reply_key(Bytes frame);
+
+// The addresses an ARP or neighbour discovery frame speaks for: the ARP sender
+// address; an ND message's source and an advertisement's target. The sessions that
+// watch those addresses as their VIP (the ARP-leak watch, arp_leak.hpp) get the frame.
+std::vector<IpAddress> leak_subjects(Bytes frame);
 
 // The kernel filter for every reply vipcheckd's kinds and its neighbour resolution can
 // use on an interface whose MAC is `local_mac` (pcap syntax). Wider than one run's:

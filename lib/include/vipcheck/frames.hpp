@@ -68,12 +68,16 @@ public:
     FrameBuilder& operator=(FrameBuilder&&) noexcept = default;
     ~FrameBuilder() = default;
 
-    // Who has `target_ip`? Tell `sender_ip`: broadcast, never for the VIP.
-    Frame arp_request(const MacAddress& sender_mac, const IpAddress& sender_ip, const IpAddress& target_ip);
-    // IPv6 neighbour solicitation for `target_ip` from `sender_ip` to the target's
-    // solicited-node multicast group, with our source link-layer address option.
+    // Who has `target_ip`? Tell `sender_ip`: broadcast, or to `unicast_to` alone. A
+    // broadcast never asks for the VIP; the ARP-leak question is unicast (arp_leak.hpp).
+    Frame arp_request(const MacAddress& sender_mac, const IpAddress& sender_ip, const IpAddress& target_ip,
+                      const std::optional<MacAddress>& unicast_to = std::nullopt);
+    // IPv6 neighbour solicitation for `target_ip` from `sender_ip`, with our source
+    // link-layer address option: to the target's solicited-node multicast group, or with
+    // `unicast_to` to the target address itself at that MAC alone (RFC 4861 7.2.2).
     Frame neighbour_solicitation(const MacAddress& sender_mac, const IpAddress& sender_ip,
-                                 const IpAddress& target_ip);
+                                 const IpAddress& target_ip,
+                                 const std::optional<MacAddress>& unicast_to = std::nullopt);
     Frame icmp_echo(const Envelope& e, std::uint16_t id, std::uint16_t seq, Bytes payload);
     Frame tcp(const Envelope& e, const TcpHeader& t);
 

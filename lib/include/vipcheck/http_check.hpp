@@ -12,6 +12,7 @@
 #include <string>
 #include <string_view>
 
+#include "vipcheck/cli.hpp"
 #include "vipcheck/http_options.hpp"
 #include "vipcheck/report.hpp"
 #include "vipcheck/signals.hpp"
@@ -71,6 +72,8 @@ HttpResult run_http_check(const HttpOptions& options, const SignalWatch& signals
                           std::chrono::steady_clock::time_point origin = std::chrono::steady_clock::now());
 
 // The whole of mgmt-http-check's main().
+// mgmt-http-check's command line: its synopsis and the options it accepts.
+CommandSpec mgmt_http_command();
 int mgmt_http_main(int argc, const char* const* argv);
 
 } // namespace vipcheck

@@ -36,10 +36,6 @@ struct HttpArgs {
     bool insecure = false;
     bool follow = false;
     bool print_digest = false;
-    // Common options that mean nothing to an HTTP check, seen on the command line or in
-    // the config file: rejected rather than silently ignored.
-    bool mac_given = false;
-    bool ttl_given = false;
 };
 
 // Adds the HTTP options to the shared CommandLine's app.

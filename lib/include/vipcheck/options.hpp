@@ -40,6 +40,7 @@ struct CommonOptions {
     int ttl = 1;
     std::string encap;   // --encap ipip|gue|gre: an LVS-TUN realserver
     int encap_port = 0;  // --encap-port: GUE's port (required with gue, as in LVS)
+    bool arp_leak = false; // --arp-leak: the ARP-leak test rides along (arp_leak.hpp)
     OutputOptions output;
 };
 
@@ -78,6 +79,7 @@ struct ProbeOptions {
     std::uint8_t ttl = 1;
     std::optional<EncapType> encap;  // set: probe through an LVS tunnel to the RIP
     std::uint16_t encap_port = 0;    // GUE's destination port
+    bool arp_leak = false;           // also run the ARP-leak test; `up` needs both
     OutputOptions output;
 };
 

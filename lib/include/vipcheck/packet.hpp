@@ -72,6 +72,21 @@ struct IcmpMessage {
 // pseudo-header). Checksums are verified unless the message is quoted.
 std::optional<IcmpMessage> parse_icmp(const IpPacket& ip, bool quoted = false);
 
+// Neighbour discovery (RFC 4861): the ICMPv6 protocol and message types, the
+// solicited flag of an advertisement, and the link-layer address option types.
+inline constexpr std::uint8_t protocol_icmpv6 = 58;
+inline constexpr std::uint8_t nd_solicitation = 135;
+inline constexpr std::uint8_t nd_advertisement = 136;
+inline constexpr std::uint8_t nd_flag_solicited = 0x40;
+inline constexpr std::uint8_t nd_option_source_link_address = 1;
+inline constexpr std::uint8_t nd_option_target_link_address = 2;
+
+// The link-layer address option of `type` (1 source, 2 target) among the options after
+// a neighbour-discovery message's fixed part: {found?} when well formed, nullopt when
+// malformed (each option is length * 8 bytes; a zero length poisons the whole message,
+// RFC 4861 4.6).
+std::optional<std::optional<MacAddress>> nd_link_address_option(Bytes options, std::uint8_t type);
+
 struct TcpSegment {
     std::uint16_t source_port = 0;
     std::uint16_t destination_port = 0;

@@ -93,6 +93,10 @@ public:
     virtual std::optional<Evidence> classify(const CapturedFrame& f, const ProbeContext& c) const = 0;
     // Frames to send once evidence is in (a TCP RST after a SYN-ACK).
     virtual std::vector<Frame> after(FrameBuilder&, const ProbeContext&, const Evidence&) const { return {}; }
+    // The ARP-leak test itself (arp_leak.hpp): the session asks the unicast question
+    // with every attempt, resolves without teaching the realserver our address, and
+    // reads silence until the deadline as `up`.
+    virtual bool is_arp_leak_test() const { return false; }
     // The key under which replies to this run can be found (demux.hpp); nullopt for a
     // kind that cannot share a capture with other runs.
     virtual std::optional<NonceKey> nonce_key(const ProbeContext&) const { return std::nullopt; }

@@ -72,7 +72,7 @@ private:
     };
 
     Link& link_for(const InterfaceInfo& interface);
-    Resolver& resolver_for(const ProbeContext& c, Duration interval);
+    Resolver& resolver_for(const ProbeContext& c, Duration interval, bool anonymous);
     void start(std::unique_ptr<Pending> p, TimePoint now);
     void pace(TimePoint now);
     void drain(Link& link);
@@ -98,6 +98,7 @@ private:
     TimePoint refilled_{};
     std::unordered_map<std::uint64_t, std::unique_ptr<Flight>> flights_;
     std::unordered_map<std::uint64_t, std::uint64_t> by_key_; // (ifindex, nonce key) -> flight
+    std::unordered_multimap<std::string, std::uint64_t> watchers_; // "ifindex|VIP" -> flights watching for a leak
     using Timer = std::pair<TimePoint, std::uint64_t>;
     std::priority_queue<Timer, std::vector<Timer>, std::greater<>> timers_;
     std::uint64_t next_serial_ = 1;

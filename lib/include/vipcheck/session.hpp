@@ -25,11 +25,20 @@ struct SessionPlan {
     Duration timeout = std::chrono::seconds(1);
     int attempts = 3;
     bool resolve = true; // false: the context's remote_mac was given (--mac)
+    // --arp-leak: the ARP-leak test (arp_leak.hpp) rides along: every attempt also asks
+    // the realserver about the VIP, and an `up` holds only if it stays silent until the
+    // deadline. Always on for a kind that is the test itself.
+    bool arp_leak = false;
     // With resolve: the caller resolves the next hop once for every session that
     // shares it (vipcheckd) and hands each answer to learn_mac(); the session sends no
     // request and reads no answer itself.
     bool shared_resolution = false;
 };
+
+// The kernel filter (pcap syntax) for everything a session reads: the neighbour
+// answers (when it resolves), its kind's replies, and the ARP watch every session keeps
+// for the realserver speaking for the VIP.
+std::string session_capture_filter(const ProbeKind& kind, const ProbeContext& c, const SessionPlan& plan);
 
 class ProbeSession {
 public:
@@ -50,8 +59,15 @@ public:
 
     Verdict verdict() const;
     const ProbeContext& context() const { return context_; }
+    // What the kind's own classify() proved.
     const std::optional<Evidence>& evidence() const { return evidence_; }
-    std::optional<Duration> rtt() const { return rtt_; }
+    // What the ARP watch proved: the realserver speaks for the VIP. It outranks any
+    // evidence of the kind's own.
+    const std::optional<Evidence>& leak() const { return leak_; }
+    // Of the leak when there is one, else of the kind's evidence.
+    std::optional<Duration> rtt() const { return leak_ ? leak_rtt_ : rtt_; }
+    bool leak_test() const { return leak_test_; }
+    int questions_sent() const { return questions_sent_; }
     const std::vector<MacAddress>& macs_seen() const { return macs_; }
     int probes_sent() const { return probes_sent_; }
     int requests_sent() const { return requests_sent_; }
@@ -59,7 +75,10 @@ public:
     bool resolved() const { return resolved_; }
 
 private:
-    void send_probe(TimePoint now, FrameBuilder& b, std::vector<Frame>& out);
+    void send_attempt(TimePoint now, FrameBuilder& b, std::vector<Frame>& out);
+    bool watch_leak(const CapturedFrame& f, TimePoint now);
+    // Nothing more can change the verdict but a second MAC for the next hop.
+    bool decided() const;
     TimePoint slot(int k) const;
     Duration request_interval() const;
 
@@ -67,6 +86,8 @@ private:
     ProbeContext context_;
     SessionPlan plan_;
     const Trace& trace_;
+    bool leak_test_;
+    bool watch_; // the next hop is the realserver itself: its ARP is its own
     TimePoint start_;
     TimePoint deadline_;
     NeighbourQuery query_;
@@ -79,10 +100,14 @@ private:
     int next_slot_ = 0;
     int probes_sent_ = 0;
     int requests_sent_ = 0;
+    int questions_sent_ = 0;
     int ignored_ = 0;
     std::vector<TimePoint> sent_at_;
+    std::optional<TimePoint> first_sent_;
     std::optional<Evidence> evidence_;
     std::optional<Duration> rtt_;
+    std::optional<Evidence> leak_;
+    std::optional<Duration> leak_rtt_;
     std::optional<TimePoint> proven_at_;
 };
 

@@ -3,6 +3,7 @@
 // exception ends here as verdict `error`, exit 1.
 #pragma once
 
+#include "vipcheck/cli.hpp"
 #include "vipcheck/options.hpp"
 #include "vipcheck/probe.hpp"
 
@@ -12,7 +13,11 @@ struct ToolSpec {
     const char* name;
     const char* description;
     PortUse ports;
+    OptionSet options = vip_probe_options;
 };
+
+// The command line of a VIP probe: its synopsis and the options it accepts.
+CommandSpec probe_command(const ToolSpec& spec);
 
 int vip_probe_main(int argc, const char* const* argv, const ToolSpec& spec, const ProbeKind& kind);
 

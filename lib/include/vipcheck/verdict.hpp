@@ -13,6 +13,7 @@ enum class Verdict {
     NoReply,
     RsUnreachable,
     MacConflict,
+    ArpLeak,
     // mgmt-http-check
     HttpStatus,
     BodyMismatch,
