@@ -43,8 +43,9 @@ conf=$TMP/targets.yaml
 total=$((4 * PER_RS))
 ns=$(lab_ns director)
 
-# measure CMD...: "wall_s cpu_s maxrss_kib" of CMD (GNU time), its stdout to $TMP/out.
-measure() { /usr/bin/time -f '%e %U %S %M' -o "$TMP/time" "$@" >"$TMP/out" 2>"$TMP/err" || true; read -r w u s m <"$TMP/time"; echo "$w $(echo "$u + $s" | bc -l) $m"; }
+# measure CMD...: "wall_s cpu_s maxrss_kib" of CMD (GNU time, whose last line has them:
+# a non-zero exit adds a line before), its stdout to $TMP/out.
+measure() { /usr/bin/time -f '%e %U %S %M' -o "$TMP/time" "$@" >"$TMP/out" 2>"$TMP/err" || true; read -r w u s m < <(tail -n 1 "$TMP/time"); echo "$w $(echo "$u + $s" | bc -l) $m"; }
 
 echo "# vipcheckd --once: $total icmp targets (4 realservers x $PER_RS VIPs), timeout 500ms"
 read -r w c m < <(measure ip netns exec "$ns" "$BUILD/tools/vipcheckd" --config "$conf" --once)
