@@ -55,7 +55,8 @@ printf 'vipcheckd: wall %.3f s, CPU %.3f s (%.1f us per target), peak RSS %.1f M
 daemon_cpu_per=$(echo "$c / $total" | bc -l)
 
 echo "# the same checks as separate vip-icmp-check processes: $SAMPLE of them, 4 at a time"
-for n in 1 2 3 4; do for v in "${vips[@]}"; do echo "$v 192.0.2.2$n"; done; done | head -n "$SAMPLE" >"$TMP/pairs"
+for n in 1 2 3 4; do for v in "${vips[@]}"; do echo "$v 192.0.2.2$n"; done; done >"$TMP/all-pairs"
+head -n "$SAMPLE" "$TMP/all-pairs" >"$TMP/pairs"
 read -r w c m < <(measure ip netns exec "$ns" xargs -P 4 -L 1 "$BUILD/tools/vip-icmp-check" --timeout 500ms <"$TMP/pairs")
 up=$(grep -c '^up ' "$TMP/out" || true)
 per=$(echo "$c / $SAMPLE" | bc -l)
