@@ -54,6 +54,14 @@ printf 'vipcheckd: wall %.3f s, CPU %.3f s (%.1f us per target), peak RSS %.1f M
     "$w" "$c" "$(echo "$c * 1000000 / $total" | bc -l)" "$(echo "$m / 1024" | bc -l)" "$up" "$total"
 daemon_cpu_per=$(echo "$c / $total" | bc -l)
 
+# The configuration alone: the same file with one more, bad, target makes vipcheckd
+# read and check all of it and exit before probing.
+cp "$conf" "$TMP/parse-only.yaml"
+echo "  - {name: zz-bad, kind: none, vip: 198.18.0.1, rip: 192.0.2.21}" >>"$TMP/parse-only.yaml"
+read -r w c m < <(measure "$BUILD/tools/vipcheckd" --config "$TMP/parse-only.yaml" --once)
+printf 'of which reading the YAML config (yaml-cpp) alone: wall %.3f s, CPU %.3f s, peak RSS %.1f MiB\n' \
+    "$w" "$c" "$(echo "$m / 1024" | bc -l)"
+
 echo "# the same checks as separate vip-icmp-check processes: $SAMPLE of them, 4 at a time"
 for n in 1 2 3 4; do for v in "${vips[@]}"; do echo "$v 192.0.2.2$n"; done; done >"$TMP/all-pairs"
 head -n "$SAMPLE" "$TMP/all-pairs" >"$TMP/pairs"
