@@ -3,6 +3,8 @@
 # checks as separate vip-icmp-check processes, side by side (issue 14).
 #
 #   bench/daemon.sh BUILD_DIR [VIPS_PER_RS (2500)] [PROCESS_SAMPLE (1000)]
+#   SOAK=600 bench/daemon.sh BUILD_DIR      the soak instead: vipcheckd resident for
+#                                           SOAK seconds, every target every 5 s
 #
 # A lab of its own: a director and four realservers, each with the same VIPS_PER_RS
 # VIPs (198.18.0.0/15, the benchmarking range) on lo, ARP-hidden: 4 x VIPS_PER_RS
@@ -46,6 +48,24 @@ ns=$(lab_ns director)
 # measure CMD...: "wall_s cpu_s maxrss_kib" of CMD (GNU time, whose last line has them:
 # a non-zero exit adds a line before), its stdout to $TMP/out.
 measure() { /usr/bin/time -f '%e %U %S %M' -o "$TMP/time" "$@" >"$TMP/out" 2>"$TMP/err" || true; read -r w u s m < <(tail -n 1 "$TMP/time"); echo "$w $(echo "$u + $s" | bc -l) $m"; }
+
+if [[ -n ${SOAK:-} ]]; then
+    # The soak: RSS and descriptors sampled every 10 s must stay flat, and every run of
+    # every target must say up (vipcheck_probes_total by verdict, at the end).
+    echo "# soak: $total icmp targets every 5 s for ${SOAK} s"
+    ip netns exec "$ns" "$BUILD/tools/vipcheckd" --config "$conf" --listen 127.0.0.1:9105 2>"$TMP/soak.err" &
+    pid=$!
+    for ((t = 10; t <= SOAK; t += 10)); do
+        sleep 10
+        kill -0 "$pid" || { echo "vipcheckd died: $(tail -3 "$TMP/soak.err")"; exit 1; }
+        echo "t=${t}s rss_kib=$(awk '/^VmRSS/ { print $2 }' "/proc/$pid/status") fds=$(ls "/proc/$pid/fd" | wc -l)"
+    done
+    ip netns exec "$ns" curl -s http://127.0.0.1:9105/metrics >"$TMP/metrics"
+    kill -TERM "$pid"
+    wait "$pid" || true
+    awk '/^vipcheck_probes_total/ { n[$0 ~ /verdict="up"/ ? "up" : "other"] += $2 } END { printf "runs: up %d, other %d\n", n["up"], n["other"] }' "$TMP/metrics"
+    exit 0
+fi
 
 echo "# vipcheckd --once: $total icmp targets (4 realservers x $PER_RS VIPs), timeout 500ms"
 read -r w c m < <(measure ip netns exec "$ns" "$BUILD/tools/vipcheckd" --config "$conf" --once)
