@@ -4,9 +4,10 @@
 #
 #   demo/run-demo.sh BUILD_DIR        (as root; e.g. demo/run-demo.sh build)
 #
-# Builds the namespace lab of tests/lab (one healthy realserver and four
-# broken ones), runs vip-icmp-check - and vip-syn-check / mgmt-http-check when
-# they have been built - from the director against every realserver, prints
+# Builds the namespace lab of tests/lab (one healthy realserver and five
+# broken ones, one of them answering ARP for the VIP), runs vip-icmp-check -
+# and vip-syn-check / vip-arp-check / mgmt-http-check when they have been
+# built - from the director against every realserver, prints
 # one table row per run, and removes the lab on every way out.  Exit status 0
 # when every verdict is the expected one.
 #
@@ -23,6 +24,7 @@ TOOLS=$(realpath -e -- "$1/tools" 2>/dev/null) || {
 }
 ICMP=$TOOLS/vip-icmp-check
 SYN=$TOOLS/vip-syn-check
+ARP=$TOOLS/vip-arp-check
 HTTP=$TOOLS/mgmt-http-check
 [[ -x $ICMP ]] || {
     echo "run-demo: $ICMP not built" >&2
@@ -70,13 +72,24 @@ if [[ -x $SYN || -x $HTTP ]]; then
     start_listeners || exit 1
 fi
 
-# role  RIP  expected verdict token (for the VIP-aware checks)
+# The most common LVS-DR fault: the VIP is on lo but arp_ignore was left at 0, so
+# the realserver answers ARP for the VIP and pulls its traffic from the director.
+# It answers for the VIP too, so only vip-arp-check (or --arp-leak) tells.
+LAB_RS_ARPLEAK=192.0.2.15
+: "${LAB_SWITCH:=sw}" # after `lab.sh up` only its env file is left: name the switch again
+echo "adding rs-arpleak ($LAB_RS_ARPLEAK): VIP on lo, arp_ignore=0 ..."
+{ lab_add_host arpleak "$LAB_RS_ARPLEAK" && lab_vip_on_lo arpleak "$LAB_VIP" &&
+    lab_sysctl arpleak net.ipv4.conf.all.arp_ignore=0 net.ipv4.conf.eth0.arp_ignore=0 \
+        net.ipv4.conf.all.arp_announce=2 net.ipv4.conf.eth0.arp_announce=2; } || exit 1
+
+# role  RIP  expected verdict of vip-icmp-check, vip-syn-check, vip-arp-check
 RS=(
-    "healthy $LAB_RS_HEALTHY up"
-    "novip $LAB_RS_NOVIP no-reply"
-    "dropped $LAB_RS_DROPPED no-reply"
-    "forward $LAB_RS_FORWARD vip-missing"
-    "absent $LAB_RS_ABSENT rs-unreachable"
+    "healthy $LAB_RS_HEALTHY up up up"
+    "novip $LAB_RS_NOVIP no-reply no-reply up"
+    "dropped $LAB_RS_DROPPED no-reply no-reply up"
+    "forward $LAB_RS_FORWARD vip-missing vip-missing up"
+    "arpleak $LAB_RS_ARPLEAK up port-closed arp-leak"
+    "absent $LAB_RS_ABSENT rs-unreachable rs-unreachable rs-unreachable"
 )
 
 FMT='%-12s %-8s %-16s %-15s %-64s %4s  %s\n'
@@ -96,11 +109,16 @@ detail_of() {
 }
 
 # run_row RIP ROLE BINARY-NAME EXPECTED-TOKEN CMD...  (EXPECTED-TOKEN "-":
-# only the exit status is judged, for checks without VIP verdict tokens)
+# only the exit status is judged, 0 on the healthy realserver alone, for checks
+# without VIP verdict tokens; otherwise exit 0 goes with `up`)
 run_row() {
     local rip=$1 role=$2 name=$3 want=$4 verdict="" mark="" want_rc=1
     shift 4
-    [[ $role == healthy ]] && want_rc=0
+    if [[ $want == - ]]; then
+        [[ $role == healthy ]] && want_rc=0
+    elif [[ $want == up ]]; then
+        want_rc=0
+    fi
     lab_run "$@"
     read -r verdict _ <<<"$LAB_OUT"
     if [[ $LAB_RC != "$want_rc" || ($want != - && $verdict != "$want") ]]; then
@@ -115,12 +133,19 @@ run_row() {
 
 echo "probing from the director ($LAB_DIRECTOR_IP via $LAB_DIRECTOR_IF), VIP $LAB_VIP ..."
 for entry in "${RS[@]}"; do
-    read -r role rip want <<<"$entry"
-    run_row "$rip" "$role" vip-icmp-check "$want" \
+    read -r role rip want_icmp want_syn want_arp <<<"$entry"
+    run_row "$rip" "$role" vip-icmp-check "$want_icmp" \
         in_director "$ICMP" "${TIMEOUT[@]}" "$LAB_VIP" "$rip"
     if [[ -x $SYN ]]; then
-        run_row "$rip" "$role" vip-syn-check "$want" \
+        run_row "$rip" "$role" vip-syn-check "$want_syn" \
             in_director "$SYN" "${TIMEOUT[@]}" "$LAB_VIP" "$SERVICE_PORT" "$rip"
+    fi
+    if [[ -x $ARP ]]; then
+        # Silence is its healthy answer, so each realserver's cache is flushed first
+        # and the run waits out its deadline.
+        [[ $role == absent ]] || lab_exec "$role" ip neigh flush all
+        run_row "$rip" "$role" vip-arp-check "$want_arp" \
+            in_director "$ARP" "${TIMEOUT[@]}" "$LAB_VIP" "$rip"
     fi
     if [[ -x $HTTP ]]; then
         run_row "$rip" "$role" mgmt-http-check - \
@@ -136,6 +161,7 @@ printf "$FMT" ---------- ---- ------ ------- ---------- ---- ""
 printf '%s\n' "${rows[@]}"
 echo
 [[ -x $SYN ]] || echo "(vip-syn-check not built: skipped)"
+[[ -x $ARP ]] || echo "(vip-arp-check not built: skipped)"
 [[ -x $HTTP ]] || echo "(mgmt-http-check not built: skipped)"
 if ((mismatches)); then
     echo "$mismatches run(s) did not give the expected verdict"

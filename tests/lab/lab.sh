@@ -115,6 +115,13 @@ _lab_key() { local k=${1^^}; printf '%s\n' "${k//-/_}"; }
 lab_init() {
     local dir=$1 prefix=${2:-${LAB_PREFIX_OVERRIDE:-vcl$$-}}
     [[ -n $dir ]] || { _lab_err "lab_init: STATE_DIR missing"; return 1; }
+    # Named up front: a missing program would otherwise surface as a lab that
+    # "did not come up" (ping) or a test that waits for a daemon that never ran (mount).
+    local tool
+    for tool in ip ping nft sysctl mount ss; do
+        command -v "$tool" >/dev/null ||
+            { _lab_err "$tool is missing: run scripts/install-deps (as root)"; return 1; }
+    done
     [[ $prefix =~ ^vcl[a-z0-9]{1,10}-$ ]] || { _lab_err "bad prefix '$prefix'"; return 1; }
     _lab_x mkdir -p "$dir" || return 1
     if [[ -s $dir/state ]] && grep -q '^ns ' "$dir/state"; then
