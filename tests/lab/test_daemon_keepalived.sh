@@ -28,8 +28,17 @@ lab_begin
 K=$(daemon_dir vcl-vipcheckd-ka) || exit 1
 KA_PID= D_PID=
 cleanup() {
-    [[ -n $KA_PID ]] && kill -TERM "$KA_PID" 2>/dev/null && wait "$KA_PID" 2>/dev/null
-    [[ -n $D_PID ]] && kill -TERM "$D_PID" 2>/dev/null && wait "$D_PID" 2>/dev/null
+    # keepalived by its own pid: a TERM to strace only detaches it from keepalived.
+    local ka
+    ka=$(cat "$K/keepalived.pid" 2>/dev/null)
+    [[ -n $ka ]] && kill -TERM "$ka" 2>/dev/null
+    if [[ -n $KA_PID ]]; then
+        wait "$KA_PID" 2>/dev/null
+    fi
+    if [[ -n $D_PID ]]; then
+        kill -TERM "$D_PID" 2>/dev/null
+        wait "$D_PID" 2>/dev/null
+    fi
     rm -rf "$K"
 }
 trap 'cleanup; _lab_harness_exit' EXIT
