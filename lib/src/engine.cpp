@@ -54,7 +54,9 @@ timespec until(TimePoint now, TimePoint then)
     return timespec{static_cast<time_t>(left.count() / 1'000'000'000), static_cast<long>(left.count() % 1'000'000'000)};
 }
 
-Outcome describe(const ProbeSession& s, const ProbeKind& kind, const ProbeOptions& o, TimePoint start)
+} // namespace
+
+Outcome describe(const ProbeSession& s, const ProbeKind& kind, Duration timeout_value, TimePoint start)
 {
     const ProbeContext& c = s.context();
     Outcome out;
@@ -68,7 +70,7 @@ Outcome describe(const ProbeSession& s, const ProbeKind& kind, const ProbeOption
                                    c.routed() ? " gateway " + c.next_hop.str() : std::string());
     if (s.rtt())
         out.rtt_ms = ms(*s.rtt());
-    const std::string timeout = format_duration(o.timeout);
+    const std::string timeout = format_duration(timeout_value);
     switch (out.verdict) {
     case Verdict::MacConflict: {
         std::string macs;
@@ -94,10 +96,10 @@ Outcome describe(const ProbeSession& s, const ProbeKind& kind, const ProbeOption
     case Verdict::Up:
         // The leak test's own `up` is silence; a probe's `up` under --arp-leak is both.
         if (!s.evidence())
-            out.detail = arp_leak_silence(c, s.questions_sent(), o.timeout);
+            out.detail = arp_leak_silence(c, s.questions_sent(), timeout_value);
         else
             out.detail = fmt::format("{} in {:.2f} ms{}", s.evidence()->what, out.rtt_ms.value_or(0),
-                                     s.leak_test() ? "; " + arp_leak_silence(c, s.questions_sent(), o.timeout)
+                                     s.leak_test() ? "; " + arp_leak_silence(c, s.questions_sent(), timeout_value)
                                                    : std::string());
         break;
     default:
@@ -134,34 +136,37 @@ Outcome describe(const ProbeSession& s, const ProbeKind& kind, const ProbeOption
     return out;
 }
 
-} // namespace
-
-ProbePlan plan_probe(const ProbeOptions& o, RouteLookup& routes, const Trace& trace)
+void check_target(RouteLookup& routes, const ProbeOptions& o)
 {
     const ProbeTarget& t = o.target;
     if (t.vip.family() != t.rip.family() && !o.encap)
         throw Error(fmt::format("VIP {} and RIP {} are of different address families: a direct-routing probe "
                                 "uses one family (an LVS tunnel may mix them: give --encap)",
                                 t.vip.str(), t.rip.str()));
-
     // A subnet broadcast (192.0.2.255) passes the syntactic unicast check, but a probe
     // "for" it would be sent to one MAC and prove nothing about any VIP.
     if (routes.is_broadcast(t.vip))
         throw Error(fmt::format("bad VIP {}: the kernel routes it as a broadcast address, not a virtual "
                                 "service address",
                                 t.vip.str()));
-    const Route route =
+}
+
+Route probe_route(RouteLookup& routes, const ProbeOptions& o)
+{
+    const ProbeTarget& t = o.target;
+    Route route =
         o.encap ? tunnel_route(routes, t.rip, o.interface, o.source) : direct_route(routes, t.rip, o.interface, o.source);
-    trace.step("route", "{}{} dev {} src {} table {} (mac {})", t.rip.str(),
-               route.gateway && !(*route.gateway == t.rip) ? " via " + route.gateway->str() : std::string(),
-               route.interface.name, route.source.str(), route.table, route.interface.mac.str());
     if (route.source == t.vip)
         throw Error(fmt::format("the kernel would send from the VIP {} to reach {}: vipcheck never sends from the "
                                 "VIP; give this host's own address with --source",
                                 t.vip.str(), t.rip.str()));
+    return route;
+}
 
-    ProbePlan plan{route, {}};
-    ProbeContext& c = plan.context;
+ProbeContext probe_context(RouteLookup& routes, const ProbeOptions& o, const Route& route)
+{
+    const ProbeTarget& t = o.target;
+    ProbeContext c;
     c.ifindex = route.interface.index;
     c.ifname = route.interface.name;
     c.local_mac = route.interface.mac;
@@ -172,17 +177,33 @@ ProbePlan plan_probe(const ProbeOptions& o, RouteLookup& routes, const Trace& tr
     c.port = t.port;
     c.ttl = o.ttl;
     c.attempts = o.attempts;
-    c.nonce = Nonce::random();
     if (o.mac)
         c.remote_mac = *o.mac;
     if (o.encap) {
         c.tunnel = Tunnel{*o.encap, route.source, o.encap_port};
         if (t.vip.family() != t.rip.family())
             c.source = inner_source(routes, route.interface, t.vip);
-        trace.step("tunnel", "{} {} -> {}{}, inside: {} -> {} ttl {}", encap_name(*o.encap), c.tunnel->source.str(),
-                   t.rip.str(), o.encap == EncapType::Gue ? fmt::format(" port {}", o.encap_port) : std::string(),
-                   c.source.str(), t.vip.str(), o.ttl);
     }
+    return c;
+}
+
+ProbePlan plan_probe(const ProbeOptions& o, RouteLookup& routes, const Trace& trace)
+{
+    const ProbeTarget& t = o.target;
+    check_target(routes, o);
+    ProbePlan plan{probe_route(routes, o), {}};
+    const Route& route = plan.route;
+    trace.step("route", "{}{} dev {} src {} table {} (mac {})", t.rip.str(),
+               route.gateway && !(*route.gateway == t.rip) ? " via " + route.gateway->str() : std::string(),
+               route.interface.name, route.source.str(), route.table, route.interface.mac.str());
+    ProbeContext& c = plan.context;
+    c = probe_context(routes, o, route);
+    c.nonce = Nonce::random();
+    if (c.tunnel)
+        trace.step("tunnel", "{} {} -> {}{}, inside: {} -> {} ttl {}", encap_name(c.tunnel->type),
+                   c.tunnel->source.str(), t.rip.str(),
+                   c.tunnel->type == EncapType::Gue ? fmt::format(" port {}", c.tunnel->port) : std::string(),
+                   c.source.str(), t.vip.str(), o.ttl);
     if (o.mac)
         trace.step("match", "replies must come from {} (--mac), {}", o.mac->str(), expected_mac_reason(c));
     return plan;
@@ -240,7 +261,7 @@ Outcome run_probe(const ProbeOptions& o, const ProbeKind& kind, const SignalWatc
     if (session.frames_ignored() > 0)
         trace.step("capture", "{} frame{} did not match this run and were ignored", session.frames_ignored(),
                    session.frames_ignored() == 1 ? "" : "s");
-    return describe(session, kind, o, start);
+    return describe(session, kind, o.timeout, start);
 }
 
 } // namespace vipcheck

@@ -100,7 +100,7 @@ void ProbeSession::on_timer(TimePoint now, FrameBuilder& b, std::vector<Frame>& 
     if (finished(now) || decided())
         return;
     if (!resolved_) {
-        if (now < next_request_)
+        if (plan_.shared_resolution || now < next_request_)
             return;
         out.push_back(neighbour_request(b, query_));
         ++requests_sent_;
@@ -136,25 +136,31 @@ bool ProbeSession::watch_leak(const CapturedFrame& f, TimePoint now)
     return true;
 }
 
+void ProbeSession::learn_mac(const MacAddress& mac, TimePoint answered, TimePoint now, FrameBuilder& b,
+                             std::vector<Frame>& out)
+{
+    if (std::find(macs_.begin(), macs_.end(), mac) != macs_.end())
+        return;
+    macs_.push_back(mac);
+    trace_.step("resolve", "{} is-at {}{}", query_.target.str(), mac.str(),
+                macs_.size() > 1 ? " (a second MAC: conflict)" : "");
+    if (macs_.size() == 1) {
+        resolved_ = true;
+        resolved_at_ = answered;
+        context_.remote_mac = mac;
+        trace_.step("match", "replies must come from {}, {}", mac.str(), expected_mac_reason(context_));
+        probe_base_ = now;
+        next_slot_ = 0;
+        // The first probe goes out on the answer, not at the next timer.
+        on_timer(now, b, out);
+    }
+}
+
 void ProbeSession::on_frame(const CapturedFrame& f, TimePoint now, FrameBuilder& b, std::vector<Frame>& out)
 {
-    if (plan_.resolve) {
+    if (plan_.resolve && !plan_.shared_resolution) {
         if (const auto mac = neighbour_answer(f, query_)) {
-            if (std::find(macs_.begin(), macs_.end(), *mac) != macs_.end())
-                return;
-            macs_.push_back(*mac);
-            trace_.step("resolve", "{} is-at {}{}", query_.target.str(), mac->str(),
-                        macs_.size() > 1 ? " (a second MAC: conflict)" : "");
-            if (macs_.size() == 1) {
-                resolved_ = true;
-                resolved_at_ = now;
-                context_.remote_mac = *mac;
-                trace_.step("match", "replies must come from {}, {}", mac->str(), expected_mac_reason(context_));
-                probe_base_ = now;
-                next_slot_ = 0;
-                // The first probe goes out on the answer, not at the next timer.
-                on_timer(now, b, out);
-            }
+            learn_mac(*mac, now, now, b, out);
             return;
         }
     }
@@ -201,7 +207,7 @@ TimePoint ProbeSession::next_wakeup() const
     if (decided() && resolved_at_)
         return std::min(deadline_, *resolved_at_ + conflict_window);
     if (!resolved_)
-        return std::min(deadline_, next_request_);
+        return plan_.shared_resolution ? deadline_ : std::min(deadline_, next_request_);
     if (next_slot_ < plan_.attempts)
         return std::min(deadline_, slot(next_slot_));
     return deadline_;

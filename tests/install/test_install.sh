@@ -24,7 +24,7 @@ prefix=$tmp/prefix
 check "cmake --install --prefix" cmake --install "$build" --prefix "$prefix"
 libdir=$(sed -n 's/^libdir=${prefix}\///p' "$prefix"/lib*/pkgconfig/vipcheck.pc 2>/dev/null | head -1)
 check "binaries in sbin" test -x "$prefix/sbin/vip-icmp-check" -a -x "$prefix/sbin/vip-syn-check" \
-    -a -x "$prefix/sbin/vip-arp-check" -a -x "$prefix/sbin/mgmt-http-check"
+    -a -x "$prefix/sbin/vip-arp-check" -a -x "$prefix/sbin/mgmt-http-check" -a -x "$prefix/sbin/vipcheckd"
 check "every man page in share/man/man8" bash -c "for p in '$src'/man/*.8; do test -f '$prefix/share/man/man8/'\$(basename \$p) || exit 1; done"
 check "no header of the uninstalled vipcheck-http" bash -c "! ls '$prefix'/include/vipcheck/http_* 2>/dev/null"
 check "headers and the generated version.hpp" \
@@ -37,7 +37,7 @@ check "CMake package config" test -f "$prefix/$libdir/cmake/vipcheck/vipcheckCon
 # The tools carry the library inside: a binary with file capabilities runs in secure-
 # execution mode, where the loader would ignore \$ORIGIN and LD_LIBRARY_PATH anyway.
 check "installed tools need neither libvipcheck.so nor a RUNPATH" \
-    bash -c "for t in vip-icmp-check vip-syn-check vip-arp-check mgmt-http-check; do
+    bash -c "for t in vip-icmp-check vip-syn-check vip-arp-check mgmt-http-check vipcheckd; do
                  objdump -p '$prefix/sbin/'\$t | grep -qE 'NEEDED +libvipcheck|RUNPATH|RPATH' && exit 1
              done; exit 0"
 

@@ -2,7 +2,7 @@
 # shellcheck source-path=SCRIPTDIR
 # test_forged.sh - forged answers raced against every probe.
 #
-#   tests/lab/test_forged.sh --icmp PATH [--syn PATH] [--http PATH]
+#   tests/lab/test_forged.sh --icmp PATH [--syn PATH] [--http PATH] [--daemon PATH]
 #
 # forger.py (scapy, independent of libvipcheck) sits on the director's bridge
 # port in the switch namespace and answers every probe at once with forged
@@ -13,6 +13,8 @@
 # forger send the perfect answer, which must say up: that proves its frames
 # are well-formed and in time, so the zero below means something.
 # Prints the forged-up count and how many forgeries were sent, by kind.
+# With --daemon, vipcheckd --once runs the same probes BATCH targets at a time, all in
+# flight together on one capture: a forged answer must not count for any of them.
 set -uo pipefail
 
 # shellcheck source=harness.sh
@@ -141,6 +143,72 @@ series() {
 series "icmp" "$BIN_ICMP" "${A[@]}" "$LAB_VIP" "$LAB_RS_NOVIP"
 if [[ -n $BIN_SYN ]]; then
     series "syn" "$BIN_SYN" "${A[@]}" "$LAB_VIP" 80 "$LAB_RS_NOVIP"
+fi
+
+# daemon_rounds N KINDS...: N --once rounds of vipcheckd, each one target per KIND
+# repeated to BATCH targets (all to the realserver without the VIP); tallies the verdict
+# tokens of every target into TALLY.
+daemon_rounds() {
+    local n=$1 i j k conf=$LAB_TMP/daemon.yaml token
+    shift
+    local kinds=("$@")
+    TALLY=()
+    for ((i = 0; i < n; i++)); do
+        printf 'timeout: 1s\ntargets:\n' >"$conf"
+        for ((j = 0; j < BATCH; j++)); do
+            k=${kinds[j % ${#kinds[@]}]}
+            printf '  - {name: t%d-%s, kind: %s, vip: %s, rip: %s%s}\n' "$j" "$k" "$k" "$LAB_VIP" "$LAB_RS_NOVIP" \
+                "$([[ $k == syn ]] && echo ', port: 80')" >>"$conf"
+        done
+        in_director "$BIN_DAEMON" --config "$conf" --once >"$LAB_TMP/daemon.out" 2>"$LAB_TMP/daemon.err"
+        while read -r _ token _; do
+            TALLY[$token]=$((${TALLY[$token]:-0} + 1))
+        done <"$LAB_TMP/daemon.out"
+    done
+}
+
+if [[ -n $BIN_DAEMON ]]; then
+    kinds=(icmp)
+    [[ -n $BIN_SYN ]] && kinds+=(syn)
+    BATCH_SAVED=$BATCH
+    if forger_start control; then
+        BATCH=$CONTROL_RUNS
+        daemon_rounds 1 "${kinds[@]}"
+        forger_stop
+        echo "# vipcheckd control: $(show)"
+        if ((${TALLY[up]:-0} == CONTROL_RUNS)); then
+            lab_pass "vipcheckd control: the forger's perfect answer says up ($CONTROL_RUNS/$CONTROL_RUNS)"
+        else
+            lab_fail "vipcheckd control: the forger's perfect answer says up" "$(show)"
+        fi
+    else
+        lab_fail "vipcheckd control: forger started"
+    fi
+    BATCH=$BATCH_SAVED
+    if forger_start forge; then
+        daemon_rounds $((RUNS / BATCH)) "${kinds[@]}"
+        forger_stop
+        up=${TALLY[up]:-0} probes=$(stat_of probes) forged=$(stat_of forged)
+        echo "# vipcheckd forged: up $up/$RUNS; verdicts: $(show)"
+        echo "# vipcheckd forgeries: ${forged:-0} sent for ${probes:-0} probes"
+        if ((up == 0)); then
+            lab_pass "vipcheckd: no target of $RUNS ($BATCH in flight at once) said up under forged answers"
+        else
+            lab_fail "vipcheckd: no target said up under forged answers" "$up said up"
+        fi
+        if ((${TALLY[no-reply]:-0} == RUNS)); then
+            lab_pass "vipcheckd: every target says no-reply"
+        else
+            lab_fail "vipcheckd: every target says no-reply" "$(show)"
+        fi
+        if ((${probes:-0} >= RUNS && ${forged:-0} >= 5 * ${probes:-0})); then
+            lab_pass "vipcheckd: every probe was raced by forgeries"
+        else
+            lab_fail "vipcheckd: every probe was raced by forgeries" "probes ${probes:-0}, forgeries ${forged:-0}"
+        fi
+    else
+        lab_fail "vipcheckd: forger started"
+    fi
 fi
 
 expect_no_vip_leaks "no frame on the switch asked for or claimed the VIP"

@@ -49,6 +49,9 @@ public:
     Frame build(FrameBuilder& b, const ProbeContext& c, int attempt) const override;
     std::optional<Evidence> classify(const CapturedFrame& f, const ProbeContext& c) const override;
     bool is_arp_leak_test() const override { return true; }
+    // Its trigger is an echo (build()): the reply names the echo id. The leak frames
+    // themselves reach the session by the VIP they speak for (demux.hpp).
+    std::optional<NonceKey> nonce_key(const ProbeContext& c) const override { return NonceKey{1, c.nonce.id}; }
 };
 
 } // namespace vipcheck

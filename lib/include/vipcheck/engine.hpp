@@ -9,10 +9,23 @@
 #include "vipcheck/probe.hpp"
 #include "vipcheck/report.hpp"
 #include "vipcheck/route.hpp"
+#include "vipcheck/session.hpp"
 #include "vipcheck/signals.hpp"
 #include "vipcheck/trace.hpp"
 
 namespace vipcheck {
+
+// The steps of a run that vipcheckd shares with the one-shot engine, each throwing
+// Error for a local problem:
+// the VIP and RIP families agree (or a tunnel is asked for), and the VIP is not a
+// broadcast address;
+void check_target(RouteLookup& routes, const ProbeOptions& o);
+// the path to the RIP (or its tunnel), never one that would send from the VIP;
+Route probe_route(RouteLookup& routes, const ProbeOptions& o);
+// what the run makes up, its nonce aside.
+ProbeContext probe_context(RouteLookup& routes, const ProbeOptions& o, const Route& route);
+// What a finished session proved, told as every reporter tells it.
+Outcome describe(const ProbeSession& s, const ProbeKind& kind, Duration timeout, TimePoint start);
 
 // The route to the realserver and the run's context (addresses, MACs, random nonce),
 // with every check of the target that needs the kernel's routes. Throws Error.

@@ -12,6 +12,7 @@ public:
     std::string capture_filter(const ProbeContext& c) const override;
     Frame build(FrameBuilder& b, const ProbeContext& c, int attempt) const override;
     std::optional<Evidence> classify(const CapturedFrame& f, const ProbeContext& c) const override;
+    std::optional<NonceKey> nonce_key(const ProbeContext& c) const override { return NonceKey{1, c.nonce.id}; }
 
     // The echo payload: the cookie, then zeros up to the Ethernet minimum.
     static std::vector<std::uint8_t> payload(const ProbeContext& c);

@@ -66,6 +66,15 @@ struct CapturedFrame {
     int ifindex = 0; // where it arrived
 };
 
+// What names one probe among many in flight on one capture: the ICMP echo id, or the
+// TCP source port. vipcheckd hands a frame only to the session its key names (as
+// fping's seqmap does); classify() still checks every other field of the nonce.
+struct NonceKey {
+    std::uint8_t protocol = 0; // 1 ICMP (and ICMPv6), 6 TCP
+    std::uint16_t value = 0;
+    bool operator==(const NonceKey&) const = default;
+};
+
 struct Evidence {
     Verdict verdict = Verdict::NoReply;
     int attempt = 0;    // which probe it answers
@@ -88,6 +97,9 @@ public:
     // with every attempt, resolves without teaching the realserver our address, and
     // reads silence until the deadline as `up`.
     virtual bool is_arp_leak_test() const { return false; }
+    // The key under which replies to this run can be found (demux.hpp); nullopt for a
+    // kind that cannot share a capture with other runs.
+    virtual std::optional<NonceKey> nonce_key(const ProbeContext&) const { return std::nullopt; }
     // JSON members after the common ones. By default the evidence's own fields; a kind
     // overrides this to report members whatever the verdict (the TCP port).
     virtual std::vector<Field> report_fields(const ProbeContext&, const Evidence* e) const

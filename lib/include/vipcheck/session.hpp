@@ -29,6 +29,10 @@ struct SessionPlan {
     // the realserver about the VIP, and an `up` holds only if it stays silent until the
     // deadline. Always on for a kind that is the test itself.
     bool arp_leak = false;
+    // With resolve: the caller resolves the next hop once for every session that
+    // shares it (vipcheckd) and hands each answer to learn_mac(); the session sends no
+    // request and reads no answer itself.
+    bool shared_resolution = false;
 };
 
 // The kernel filter (pcap syntax) for everything a session reads: the neighbour
@@ -44,6 +48,10 @@ public:
     // Sends whatever is due at `now` (ARP requests, probes) into `out`.
     void on_timer(TimePoint now, FrameBuilder& b, std::vector<Frame>& out);
     void on_frame(const CapturedFrame& f, TimePoint now, FrameBuilder& b, std::vector<Frame>& out);
+
+    // A MAC that answered for the next hop at `answered` (a shared resolution's): the
+    // first one resolves and starts the probes, a second one is a conflict.
+    void learn_mac(const MacAddress& mac, TimePoint answered, TimePoint now, FrameBuilder& b, std::vector<Frame>& out);
 
     bool finished(TimePoint now) const;
     TimePoint next_wakeup() const;

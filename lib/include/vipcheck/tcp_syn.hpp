@@ -13,6 +13,7 @@ public:
     std::string capture_filter(const ProbeContext& c) const override;
     Frame build(FrameBuilder& b, const ProbeContext& c, int attempt) const override;
     std::optional<Evidence> classify(const CapturedFrame& f, const ProbeContext& c) const override;
+    std::optional<NonceKey> nonce_key(const ProbeContext& c) const override { return NonceKey{6, c.nonce.source_port}; }
     // An RST right after the SYN-ACK: the realserver drops its half-open connection
     // before the application could ever accept it.
     std::vector<Frame> after(FrameBuilder& b, const ProbeContext& c, const Evidence& e) const override;

@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# bench/daemon.sh - one vipcheckd --once round of many icmp targets against the same
+# checks as separate vip-icmp-check processes, side by side (issue 14).
+#
+#   bench/daemon.sh BUILD_DIR [VIPS_PER_RS (2500)] [PROCESS_SAMPLE (1000)]
+#   SOAK=600 bench/daemon.sh BUILD_DIR      the soak instead: vipcheckd resident for
+#                                           SOAK seconds, every target every 5 s
+#
+# A lab of its own: a director and four realservers, each with the same VIPS_PER_RS
+# VIPs (198.18.0.0/15, the benchmarking range) on lo, ARP-hidden: 4 x VIPS_PER_RS
+# targets. The round runs with timeout 500ms. The separate processes run
+# PROCESS_SAMPLE of the same checks, 4 at a time (all 10,000 take minutes of CPU on a
+# 2-core machine); their CPU per check is the comparison. Prints wall, CPU (user+sys)
+# per target and peak RSS for both, and how many verdicts were `up`.
+set -euo pipefail
+BUILD=$(realpath -e -- "${1:?usage: $0 BUILD_DIR [VIPS_PER_RS] [PROCESS_SAMPLE]}")
+PER_RS=${2:-2500}
+SAMPLE=${3:-1000}
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=../tests/lab/lab.sh
+. "$HERE/../tests/lab/lab.sh"
+((EUID == 0)) || { echo "bench/daemon.sh: run as root (network namespaces)" >&2; exit 1; }
+
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/vcl-bench.XXXXXX")
+trap 'lab_down "$TMP/lab"; rm -rf "$TMP"' EXIT
+lab_init "$TMP/lab" >/dev/null
+lab_add_switch sw >/dev/null
+lab_add_host director 192.0.2.2 >/dev/null
+vips=()
+for ((i = 0; i < PER_RS; i++)); do vips+=("198.18.$((i / 250)).$((i % 250 + 1))"); done
+for n in 1 2 3 4; do
+    lab_add_host "rs$n" "192.0.2.2$n" >/dev/null
+    lab_arp_hide "rs$n"
+    printf 'addr add %s/32 dev lo\n' "${vips[@]}" | ip -n "$(lab_ns "rs$n")" -batch -
+done
+conf=$TMP/targets.yaml
+{
+    echo "interval: 5s"
+    echo "timeout: 500ms"
+    echo "targets:"
+    for n in 1 2 3 4; do
+        for v in "${vips[@]}"; do echo "  - {name: rs$n-$v, kind: icmp, vip: $v, rip: 192.0.2.2$n}"; done
+    done
+} >"$conf"
+total=$((4 * PER_RS))
+ns=$(lab_ns director)
+
+# measure CMD...: "wall_s cpu_s maxrss_kib" of CMD (GNU time, whose last line has them:
+# a non-zero exit adds a line before), its stdout to $TMP/out.
+measure() { /usr/bin/time -f '%e %U %S %M' -o "$TMP/time" "$@" >"$TMP/out" 2>"$TMP/err" || true; read -r w u s m < <(tail -n 1 "$TMP/time"); echo "$w $(echo "$u + $s" | bc -l) $m"; }
+
+if [[ -n ${SOAK:-} ]]; then
+    # The soak: RSS and descriptors sampled every 10 s must stay flat, and every run of
+    # every target must say up (vipcheck_probes_total by verdict, at the end).
+    echo "# soak: $total icmp targets every 5 s for ${SOAK} s"
+    ip netns exec "$ns" "$BUILD/tools/vipcheckd" --config "$conf" --listen 127.0.0.1:9105 2>"$TMP/soak.err" &
+    pid=$!
+    for ((t = 10; t <= SOAK; t += 10)); do
+        sleep 10
+        kill -0 "$pid" || { echo "vipcheckd died: $(tail -3 "$TMP/soak.err")"; exit 1; }
+        echo "t=${t}s rss_kib=$(awk '/^VmRSS/ { print $2 }' "/proc/$pid/status") fds=$(ls "/proc/$pid/fd" | wc -l)"
+    done
+    ip netns exec "$ns" curl -s http://127.0.0.1:9105/metrics >"$TMP/metrics"
+    kill -TERM "$pid"
+    wait "$pid" || true
+    awk '/^vipcheck_probes_total/ { n[$0 ~ /verdict="up"/ ? "up" : "other"] += $2 } END { printf "runs: up %d, other %d\n", n["up"], n["other"] }' "$TMP/metrics"
+    exit 0
+fi
+
+echo "# vipcheckd --once: $total icmp targets (4 realservers x $PER_RS VIPs), timeout 500ms"
+read -r w c m < <(measure ip netns exec "$ns" "$BUILD/tools/vipcheckd" --config "$conf" --once)
+up=$(awk '$2 == "up"' "$TMP/out" | wc -l)
+printf 'vipcheckd: wall %.3f s, CPU %.3f s (%.1f us per target), peak RSS %.1f MiB, up %d/%d\n' \
+    "$w" "$c" "$(echo "$c * 1000000 / $total" | bc -l)" "$(echo "$m / 1024" | bc -l)" "$up" "$total"
+daemon_cpu_per=$(echo "$c / $total" | bc -l)
+
+# The configuration alone: the same file with one more, bad, target makes vipcheckd
+# read and check all of it and exit before probing.
+cp "$conf" "$TMP/parse-only.yaml"
+echo "  - {name: zz-bad, kind: none, vip: 198.18.0.1, rip: 192.0.2.21}" >>"$TMP/parse-only.yaml"
+read -r w c m < <(measure "$BUILD/tools/vipcheckd" --config "$TMP/parse-only.yaml" --once)
+printf 'of which reading the YAML config (yaml-cpp) alone: wall %.3f s, CPU %.3f s, peak RSS %.1f MiB\n' \
+    "$w" "$c" "$(echo "$m / 1024" | bc -l)"
+
+echo "# the same checks as separate vip-icmp-check processes: $SAMPLE of them, 4 at a time"
+for n in 1 2 3 4; do for v in "${vips[@]}"; do echo "$v 192.0.2.2$n"; done; done >"$TMP/all-pairs"
+head -n "$SAMPLE" "$TMP/all-pairs" >"$TMP/pairs"
+read -r w c m < <(measure ip netns exec "$ns" xargs -P 4 -L 1 "$BUILD/tools/vip-icmp-check" --timeout 500ms <"$TMP/pairs")
+up=$(grep -c '^up ' "$TMP/out" || true)
+per=$(echo "$c / $SAMPLE" | bc -l)
+printf 'processes: wall %.3f s for %d (%.1f ms each), CPU %.3f s (%.1f us per check), up %d/%d\n' \
+    "$w" "$SAMPLE" "$(echo "$w * 1000 / $SAMPLE" | bc -l)" "$c" "$(echo "$per * 1000000" | bc -l)" "$up" "$SAMPLE"
+printf 'CPU per check: processes / vipcheckd = %.0fx\n' "$(echo "$per / $daemon_cpu_per" | bc -l)"

@@ -1,0 +1,51 @@
+// vipcheckd's configuration: a YAML file (yaml-cpp) of targets, each one of the
+// one-shot tools' probes with its options, checked as the tools check their command
+// lines. A bad file is one ConfigError naming the file, line, target and field.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "vipcheck/error.hpp"
+#include "vipcheck/options.hpp"
+#include "vipcheck/probe.hpp"
+
+namespace vipcheck {
+
+class ConfigError : public Error {
+public:
+    using Error::Error;
+};
+
+// The kinds a target may name: adding one is one line in daemon_config.cpp.
+struct KindEntry {
+    std::string_view name;
+    PortUse ports;
+    const ProbeKind& kind;
+};
+const std::vector<KindEntry>& probe_kinds();
+
+struct TargetConfig {
+    std::string name;
+    const KindEntry* kind = nullptr;
+    ProbeOptions options;
+    Duration interval = std::chrono::seconds(5);
+    // Every setting, resolved, as one string: two targets with equal identities probe
+    // the same way (a reload keeps the state of a target whose identity is unchanged).
+    std::string identity;
+};
+
+struct DaemonConfig {
+    Duration interval = std::chrono::seconds(5);
+    Duration timeout = std::chrono::seconds(1);
+    double rate = 50'000;
+    double realserver_rate = 10'000;
+    std::vector<TargetConfig> targets;
+};
+
+// `origin` names the text in messages (the file's path). Throws ConfigError.
+DaemonConfig parse_daemon_config(const std::string& text, const std::string& origin);
+DaemonConfig load_daemon_config(const std::string& path);
+
+} // namespace vipcheck

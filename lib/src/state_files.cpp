@@ -1,0 +1,46 @@
+#include "vipcheck/state_files.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fmt/format.h>
+
+#include "vipcheck/error.hpp"
+
+namespace vipcheck {
+
+namespace {
+
+struct Fd {
+    int fd;
+    ~Fd()
+    {
+        if (fd >= 0)
+            close(fd);
+    }
+};
+
+} // namespace
+
+void write_state_file(const std::string& dir, const std::string& name, bool up)
+{
+    const std::string path = dir + "/" + name;
+    // No target name holds a '+' (daemon_config.cpp), so this is never a target's file.
+    const std::string temp = dir + "/.+" + name;
+    Fd f{open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644)};
+    if (f.fd < 0)
+        throw Error(fmt::format("cannot write state file {}: {}", temp, std::strerror(errno)));
+    const char* text = up ? "0\n" : "1\n";
+    if (write(f.fd, text, 2) != 2)
+        throw Error(fmt::format("cannot write state file {}: {}", temp, std::strerror(errno)));
+    if (std::rename(temp.c_str(), path.c_str()) < 0) {
+        const int err = errno;
+        unlink(temp.c_str());
+        throw Error(fmt::format("cannot replace state file {}: {}", path, std::strerror(err)));
+    }
+}
+
+} // namespace vipcheck

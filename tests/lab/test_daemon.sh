@@ -1,0 +1,264 @@
+#!/usr/bin/env bash
+# shellcheck source-path=SCRIPTDIR
+# test_daemon.sh - vipcheckd in the standard lab.
+#
+#   tests/lab/test_daemon.sh PATH/TO/vipcheckd PATH/TO/vip-icmp-check PATH/TO/vip-syn-check \
+#                            PATH/TO/vip-arp-check
+#
+# --once over every lab realserver, IPv4 and IPv6, icmp, syn and arp, must give each
+# target the verdict the one-shot tool gives it; --json is NDJSON with the documented
+# members; bad configuration files are one line naming the target and the field;
+# resident mode writes state files, keeps unchanged targets' state across SIGHUP,
+# keeps the old configuration when the new file is bad, and exits 0 on SIGTERM.
+set -uo pipefail
+if (($# != 4)); then
+    echo "usage: $0 PATH/TO/vipcheckd PATH/TO/vip-icmp-check PATH/TO/vip-syn-check PATH/TO/vip-arp-check" >&2
+    exit 1
+fi
+D=$(realpath -e -- "$1") ICMP=$(realpath -e -- "$2") SYN=$(realpath -e -- "$3") ARP=$(realpath -e -- "$4") || exit 1
+# shellcheck source=harness.sh
+. "$(dirname "${BASH_SOURCE[0]}")/harness.sh"
+
+lab_begin
+C=$LAB_TMP/conf
+mkdir -p "$C"
+# SPEC's Never, from the director: the VIP as ARP sender or IP source, or a broadcast
+# question about it. (The lab's own watch also counts the ARP-leak test's unicast
+# question, which SPEC allows and the arp kind asks.)
+lab_nft sw <<EOF || lab_fail "nft watch on the switch"
+table bridge vcldaemon {
+    counter never { }
+    chain watch {
+        type filter hook forward priority 0; policy accept;
+        iifname "p-director" arp saddr ip $LAB_VIP counter name never
+        iifname "p-director" ether daddr ff:ff:ff:ff:ff:ff arp daddr ip $LAB_VIP counter name never
+        iifname "p-director" ip saddr $LAB_VIP counter name never
+        iifname "p-director" ip6 saddr $LAB_VIP6 counter name never
+    }
+}
+EOF
+lab_tcp_listen healthy 0.0.0.0 80 "$LAB_TMP/listener.log" || lab_fail "TCP listener on healthy"
+
+# ---- configuration errors: exit 1, one line naming the target and the field ------------
+bad() { # bad NAME REGEX YAML: the file is refused with one stderr line matching REGEX
+    local name=$1 re=$2
+    printf '%s' "$3" >"$C/$name.yaml"
+    expect_usage_error "config error: $name" -- in_director "$D" --config "$C/$name.yaml" --once
+    if [[ $LAB_ERR =~ $re ]]; then
+        lab_pass "config error: $name names what is wrong"
+    else
+        lab_fail "config error: $name names what is wrong" "stderr: $LAB_ERR" "want /$re/"
+    fi
+}
+T="targets:
+  - name: rs1
+"
+bad unknown-key "unknown-key.yaml:6: target 'rs1': unknown field 'colour'" "$T    kind: icmp
+    vip: $LAB_VIP
+    rip: $LAB_RS_HEALTHY
+    colour: red
+"
+bad unknown-kind "unknown-kind.yaml:3: target 'rs1': field 'kind': unknown kind 'ping'" "$T    kind: ping
+    vip: $LAB_VIP
+    rip: $LAB_RS_HEALTHY
+"
+bad bad-address "bad-address.yaml:2: target 'rs1': bad RIP '192.0.2.300'" "$T    kind: icmp
+    vip: $LAB_VIP
+    rip: 192.0.2.300
+"
+bad duplicate "duplicate.yaml:6: target 'rs1': field 'name': duplicate name" "$T    kind: icmp
+    vip: $LAB_VIP
+    rip: $LAB_RS_HEALTHY
+  - name: rs1
+    kind: icmp
+    vip: $LAB_VIP
+    rip: $LAB_RS_NOVIP
+"
+bad missing "missing.yaml:2: target 'rs1': missing field 'rip'" "$T    kind: icmp
+    vip: $LAB_VIP
+"
+bad syn-port "syn-port.yaml:2: target 'rs1': missing field 'port'" "$T    kind: syn
+    vip: $LAB_VIP
+    rip: $LAB_RS_HEALTHY
+"
+expect_usage_error "no such config file" -- in_director "$D" --config "$C/nonexistent.yaml" --once
+expect_usage_error "--json without --once is a usage error" -- in_director "$D" --config "$C/missing.yaml" --json
+expect_usage_error "no --config is a usage error" -- in_director "$D" --once
+
+# ---- --once: the one-shot tools' verdicts --------------------------------------------
+declare -A ARGS KIND
+add() { # add NAME KIND VIP RIP [PORT [MORE-YAML]]
+    KIND[$1]=$2
+    if [[ $2 == syn ]]; then ARGS[$1]="$3 $5 $4"; else ARGS[$1]="$3 $4"; fi
+    printf '  - {name: %s, kind: %s, vip: "%s", rip: "%s"%s%s}\n' "$1" "$2" "$3" "$4" "${5:+, port: $5}" "${6:-}" >>"$C/all.yaml"
+}
+printf 'timeout: 500ms\ntargets:\n' >"$C/all.yaml"
+for host in healthy novip dropped forward absent; do
+    key=${host^^}
+    rip4=LAB_RS_$key rip6=LAB_RS6_$key
+    add "$host-icmp" icmp "$LAB_VIP" "${!rip4}"
+    add "$host-syn" syn "$LAB_VIP" "${!rip4}" 80
+    add "$host-icmp6" icmp "$LAB_VIP6" "${!rip6}"
+    add "$host-syn6" syn "$LAB_VIP6" "${!rip6}" 80
+    add "$host-closed" syn "$LAB_VIP" "${!rip4}" 81
+    add "$host-arp" arp "$LAB_VIP" "${!rip4}"
+    add "$host-arp6" arp "$LAB_VIP6" "${!rip6}"
+    add "$host-leak" icmp "$LAB_VIP" "${!rip4}" "" ", arp_leak: true"
+    ARGS[$host-leak]="--arp-leak ${ARGS[$host-leak]}"
+done
+lab_run in_director "$D" --config "$C/all.yaml" --once
+if ((LAB_RC == 1)) && [[ $(grep -c '' <<<"$LAB_OUT") == "${#KIND[@]}" ]]; then
+    lab_pass "--once: one line per target, exit 1 (not all up)"
+else
+    lab_fail "--once: one line per target, exit 1 (not all up)" "exit $LAB_RC, $(grep -c '' <<<"$LAB_OUT") lines for ${#KIND[@]} targets"
+    _lab_show_capture
+fi
+ONCE=$LAB_OUT
+same=0 differ=()
+declare -A SEEN
+for name in "${!KIND[@]}"; do
+    got=$(awk -v n="$name" '$1 == n { print $2 }' <<<"$ONCE")
+    tool=$ICMP
+    [[ ${KIND[$name]} == syn ]] && tool=$SYN
+    [[ ${KIND[$name]} == arp ]] && tool=$ARP
+    # shellcheck disable=SC2086 # ARGS holds words
+    want=$(in_director "$tool" --timeout 500ms ${ARGS[$name]} | awk '{ print $1 }')
+    SEEN[$want]=1
+    if [[ -n $got && $got == "$want" ]]; then same=$((same + 1)); else differ+=("$name: vipcheckd '$got', tool '$want'"); fi
+done
+if ((${#differ[@]} == 0)); then
+    lab_pass "--once gives every one of ${#KIND[@]} targets the one-shot tool's verdict ($(printf '%s ' "${!SEEN[@]}"))"
+else
+    lab_fail "--once gives every target the one-shot tool's verdict" "${differ[@]}"
+fi
+# The verdicts are not all alike: the comparison covers every path.
+for token in up no-reply vip-missing rs-unreachable port-closed; do
+    if [[ -n ${SEEN[$token]:-} ]]; then lab_pass "the lab yields $token"; else lab_fail "the lab yields $token"; fi
+done
+
+printf 'targets:\n  - {name: h4, kind: icmp, vip: %s, rip: %s}\n  - {name: h6, kind: icmp, vip: "%s", rip: "%s"}\n' \
+    "$LAB_VIP" "$LAB_RS_HEALTHY" "$LAB_VIP6" "$LAB_RS6_HEALTHY" >"$C/up.yaml"
+expect_match "--once: exit 0 when every target is up" 0 '^h4 up .*
+h6 up ' -- in_director "$D" --config "$C/up.yaml" --once
+lab_run in_director "$D" --config "$C/all.yaml" --once --json
+if /usr/bin/python3 -c '
+import json, sys
+lines = sys.stdin.read().splitlines()
+assert len(lines) == int(sys.argv[1]), len(lines)
+for l in lines:
+    o = json.loads(l)
+    for k in ("name", "kind", "verdict", "vip", "rip", "rtt_ms", "detail"):
+        assert k in o, (k, l)
+    assert o["name"] and o["kind"] in ("icmp", "syn", "arp"), l
+' "${#KIND[@]}" <<<"$LAB_OUT"; then
+    lab_pass "--json: NDJSON, one object per target with name, kind, verdict, vip, rip, rtt_ms, detail"
+else
+    lab_fail "--json: NDJSON with the documented members"
+    _lab_show_capture
+fi
+
+# ---- resident: state files, SIGHUP, SIGTERM -------------------------------------------
+S=$LAB_TMP/vipcheckd-state
+mkdir -p "$S"
+cat >"$C/run.yaml" <<EOF
+interval: 300ms
+timeout: 200ms
+targets:
+  - {name: keep, kind: icmp, vip: $LAB_VIP, rip: $LAB_RS_HEALTHY}
+  - {name: change, kind: icmp, vip: $LAB_VIP, rip: $LAB_RS_NOVIP}
+  - {name: drop, kind: icmp, vip: $LAB_VIP, rip: $LAB_RS_FORWARD}
+EOF
+PORT=9105
+ip netns exec "$LAB_DIRECTOR_NS" "$D" --config "$C/run.yaml" --state-dir "$S" --listen "127.0.0.1:$PORT" \
+    >"$LAB_TMP/d.out" 2>"$LAB_TMP/d.err" &
+DPID=$!
+metric() { # metric NAME TARGET: the sample's value, or empty
+    ip netns exec "$LAB_DIRECTOR_NS" curl -s -m 5 "http://127.0.0.1:$PORT/metrics" |
+        awk -v m="$1" -v t="target=\"$2\"" 'index($0, m "{") == 1 && index($0, t) { print $2; exit }'
+}
+wait_for() { # wait_for SECONDS CMD...: until CMD succeeds
+    local i
+    for ((i = 0; i < $1 * 10; i++)); do
+        "${@:2}" && return 0
+        sleep 0.1
+    done
+    return 1
+}
+state_is() { [[ -f $S/$1 && $(<"$S/$1") == "$2" ]]; }
+has_metric() { [[ -n $(metric "$1" "$2") ]]; }
+if wait_for 10 state_is keep 0 && wait_for 10 state_is change 1 && state_is drop 1; then
+    lab_pass "state files: keep 0 (up), change and drop 1"
+else
+    lab_fail "state files: keep 0 (up), change and drop 1" "$(head -v "$S"/* 2>&1 | tr '\n' ' ')" "$(cat "$LAB_TMP/d.err")"
+fi
+wait_for 10 has_metric vipcheck_probes_total change
+# change's no-reply runs: counted before the reload, gone after it (a new target).
+no_replies() {
+    ip netns exec "$LAB_DIRECTOR_NS" curl -s -m 5 "http://127.0.0.1:$PORT/metrics" |
+        awk '/^vipcheck_probes_total\{target="change",.*verdict="no-reply"\}/ { print $2 }'
+}
+keep_before=$(metric vipcheck_probes_total keep) change_before=$(no_replies)
+sed -e "s/rip: $LAB_RS_NOVIP/rip: $LAB_RS_HEALTHY/" -e '/name: drop/d' "$C/run.yaml" >"$C/run2.yaml"
+cp "$C/run2.yaml" "$C/run.yaml"
+kill -HUP "$DPID"
+if wait_for 10 grep -q "reloaded" "$LAB_TMP/d.err"; then lab_pass "SIGHUP reloads"; else lab_fail "SIGHUP reloads" "$(cat "$LAB_TMP/d.err")"; fi
+keep_after=$(metric vipcheck_probes_total keep) change_after=$(no_replies)
+if [[ -n $keep_before && -n $keep_after ]] && ((keep_after >= keep_before)); then
+    lab_pass "SIGHUP: the unchanged target keeps its counters ($keep_before -> $keep_after runs)"
+else
+    lab_fail "SIGHUP: the unchanged target keeps its counters" "before '$keep_before', after '$keep_after'"
+fi
+if [[ -n $change_before && -z $change_after ]]; then
+    lab_pass "SIGHUP: the changed target starts afresh (its $change_before no-reply runs are gone)"
+else
+    lab_fail "SIGHUP: the changed target starts afresh" "before '$change_before', after '$change_after'"
+fi
+if wait_for 10 state_is change 0; then lab_pass "SIGHUP: the changed target (now healthy) goes up in its state file"; else lab_fail "SIGHUP: the changed target's state file says 0"; fi
+if ! has_metric vipcheck_probe_success drop; then lab_pass "SIGHUP: the removed target left /metrics"; else lab_fail "SIGHUP: the removed target left /metrics"; fi
+
+printf 'targets:\n  - {name: keep, kind: icmp, vip: %s, rip: 192.0.2.300}\n' "$LAB_VIP" >"$C/run.yaml"
+kill -HUP "$DPID"
+if wait_for 10 grep -q "reload failed, keeping the previous configuration: .*target 'keep': bad RIP '192.0.2.300'" "$LAB_TMP/d.err"; then
+    lab_pass "SIGHUP with a bad file: logged, naming the target and the field"
+else
+    lab_fail "SIGHUP with a bad file: logged" "$(cat "$LAB_TMP/d.err")"
+fi
+k1=$(metric vipcheck_probes_total keep)
+sleep 1
+k2=$(metric vipcheck_probes_total keep)
+if [[ -n $k1 && -n $k2 ]] && ((k2 > k1)) && has_metric vipcheck_probe_success change; then
+    lab_pass "SIGHUP with a bad file: the previous configuration goes on ($k1 -> $k2 runs)"
+else
+    lab_fail "SIGHUP with a bad file: the previous configuration goes on" "keep '$k1' -> '$k2'"
+fi
+
+expect_match "/probe?target= answers in blackbox_exporter's shape" 0 'probe_success 1.*vipcheck_probe_verdict\{verdict="up"\} 1' -- \
+    in_director curl -s -m 5 "http://127.0.0.1:$PORT/probe?target=keep"
+expect_match "/probe of an unconfigured target: 404, nothing sent" 0 '^404$' -- \
+    in_director curl -s -m 5 -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/probe?target=$LAB_RS_HEALTHY"
+
+start=$(date +%s%N)
+kill -TERM "$DPID"
+rc=0
+wait "$DPID" || rc=$?
+ms=$((($(date +%s%N) - start) / 1000000))
+if ((rc == 0 && ms < 1000)); then lab_pass "SIGTERM: exit 0 within a second (${ms} ms)"; else lab_fail "SIGTERM: exit 0 within a second" "exit $rc after $ms ms"; fi
+
+# SIGINT too, in the middle of a round.
+ip netns exec "$LAB_DIRECTOR_NS" "$D" --config "$C/run2.yaml" >/dev/null 2>&1 &
+DPID=$!
+sleep 0.4
+start=$(date +%s%N)
+kill -INT "$DPID"
+rc=0
+wait "$DPID" || rc=$?
+ms=$((($(date +%s%N) - start) / 1000000))
+if ((rc == 0 && ms < 1000)); then lab_pass "SIGINT: exit 0 within a second (${ms} ms)"; else lab_fail "SIGINT: exit 0 within a second" "exit $rc after $ms ms"; fi
+
+never=$(ip netns exec "$LAB_SWITCH_NS" nft list counter bridge vcldaemon never | awk '/packets/ { print $2 }')
+if [[ $never == 0 ]]; then
+    lab_pass "the director never claimed the VIP nor broadcast a question about it"
+else
+    lab_fail "the director never claimed the VIP nor broadcast a question about it" "$never frames"
+fi
+lab_end

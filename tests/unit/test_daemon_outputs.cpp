@@ -1,0 +1,175 @@
+// vipcheckd's pure parts beside the config: which session a frame names (demux), the
+// shared resolution's entry into a session, and the Prometheus text.
+#include <catch2/catch.hpp>
+
+#include "craft.hpp"
+#include "fixtures.hpp"
+#include "vipcheck/demux.hpp"
+#include "vipcheck/http_server.hpp"
+#include "vipcheck/icmp_echo.hpp"
+#include "vipcheck/metrics.hpp"
+#include "vipcheck/session.hpp"
+#include "vipcheck/tcp_syn.hpp"
+
+using namespace vipcheck;
+using namespace std::chrono_literals;
+using fixtures::ip;
+using fixtures::mac;
+
+namespace {
+
+Bytes view(const craft::Bytes& b) { return Bytes(b.data(), b.size()); }
+
+// The reply a realserver sends: from the VIP to us.
+Envelope reply_envelope(const ProbeContext& c)
+{
+    Envelope e = c.envelope(0);
+    std::swap(e.source_mac, e.destination_mac);
+    std::swap(e.source, e.destination);
+    return e;
+}
+
+// An ICMP error from the realserver quoting `probe` (an Ethernet frame we sent).
+craft::Bytes icmp_error_quoting(const ProbeContext& c, const Frame& probe, std::uint8_t type)
+{
+    auto f = craft::ethernet(c.local_mac, c.remote_mac, 0x0800);
+    craft::Bytes quoted(probe.begin() + 14, probe.begin() + 14 + 28);
+    craft::ipv4(f, c.rip, c.source, 1, craft::icmp(type, 0, 0, 0, quoted));
+    return f;
+}
+
+} // namespace
+
+TEST_CASE("demux: an echo reply and an ICMP error quoting the echo name the echo id")
+{
+    const ProbeContext c = fixtures::context();
+    EchoProbe echo;
+    auto reply = craft::ethernet(c.local_mac, c.remote_mac, 0x0800);
+    craft::ipv4(reply, c.vip, c.source, 1, craft::icmp(0, 0, c.nonce.id, c.nonce.seq, EchoProbe::payload(c)));
+    CHECK(reply_key(view(reply)) == echo.nonce_key(c));
+
+    FrameBuilder b;
+    const Frame probe = echo.build(b, c, 1);
+    CHECK(reply_key(view(icmp_error_quoting(c, probe, 11))) == echo.nonce_key(c));
+    CHECK(reply_key(view(icmp_error_quoting(c, probe, 3))) == echo.nonce_key(c));
+    // Our own echo request is no reply.
+    CHECK_FALSE(reply_key(Bytes(probe.data(), probe.size())));
+}
+
+TEST_CASE("demux: a SYN-ACK names its destination port; an error quoting our SYN its source port")
+{
+    const ProbeContext c = fixtures::context();
+    SynProbe syn;
+    FrameBuilder b;
+    TcpHeader t;
+    t.source_port = c.port;
+    t.destination_port = c.nonce.source_port;
+    t.seq = 77;
+    t.ack = c.nonce.isn + 1;
+    t.flags = tcp_syn | tcp_ack;
+    const Frame syn_ack = b.tcp(reply_envelope(c), t);
+    CHECK(reply_key(Bytes(syn_ack.data(), syn_ack.size())) == syn.nonce_key(c));
+    const Frame probe = syn.build(b, c, 0);
+    CHECK(reply_key(view(icmp_error_quoting(c, probe, 11))) == syn.nonce_key(c));
+    // The two kinds' keys never collide, even with equal numbers.
+    ProbeContext same = c;
+    same.nonce.id = same.nonce.source_port;
+    CHECK_FALSE(EchoProbe{}.nonce_key(same) == syn.nonce_key(same));
+}
+
+TEST_CASE("demux: ARP, garbage and a bad checksum name nothing")
+{
+    const ProbeContext c = fixtures::context();
+    CHECK_FALSE(reply_key(view(craft::arp_reply(c.local_mac, c.remote_mac, c.rip, c.source))));
+    const craft::Bytes garbage(20, 0xff);
+    CHECK_FALSE(reply_key(view(garbage)));
+    auto reply = craft::ethernet(c.local_mac, c.remote_mac, 0x0800);
+    craft::ipv4(reply, c.vip, c.source, 1, craft::icmp(0, 0, c.nonce.id, c.nonce.seq, EchoProbe::payload(c)));
+    reply.back() ^= 1;
+    CHECK_FALSE(reply_key(view(reply)));
+}
+
+TEST_CASE("shared resolution: the session sends no request and starts on learn_mac")
+{
+    EchoProbe echo;
+    const Trace trace("test", false);
+    FrameBuilder b;
+    std::vector<Frame> out;
+    ProbeContext c = fixtures::context();
+    c.remote_mac = MacAddress{};
+    const TimePoint t0 = TimePoint{} + 1000s;
+    ProbeSession s(echo, c, SessionPlan{.timeout = 300ms, .attempts = 3, .resolve = true, .shared_resolution = true}, t0, trace);
+    s.on_timer(t0, b, out);
+    s.on_timer(t0 + 100ms, b, out);
+    CHECK(out.empty());
+    CHECK(s.next_wakeup() == t0 + 300ms);
+    // An ARP answer in the capture is the shared resolver's, not the session's.
+    s.on_frame({view(craft::arp_reply(c.local_mac, mac("02:00:00:00:00:11"), c.rip, c.source)), 7}, t0 + 110ms, b,
+               out);
+    CHECK_FALSE(s.resolved());
+
+    // Answered at 100 ms, handed over at 120 ms: the conflict window counts from the answer.
+    s.learn_mac(mac("02:00:00:00:00:11"), t0 + 100ms, t0 + 120ms, b, out);
+    REQUIRE(out.size() == 1);
+    CHECK(MacAddress(out[0].data()) == mac("02:00:00:00:00:11"));
+    CHECK(s.resolved());
+    s.learn_mac(mac("02:00:00:00:00:12"), t0 + 121ms, t0 + 121ms, b, out);
+    CHECK(s.finished(t0 + 121ms));
+    CHECK(s.verdict() == Verdict::MacConflict);
+}
+
+TEST_CASE("shared resolution that never answers is rs-unreachable at the deadline")
+{
+    EchoProbe echo;
+    const Trace trace("test", false);
+    FrameBuilder b;
+    std::vector<Frame> out;
+    ProbeContext c = fixtures::context();
+    const TimePoint t0 = TimePoint{} + 1000s;
+    ProbeSession s(echo, c, SessionPlan{.timeout = 300ms, .attempts = 3, .resolve = true, .shared_resolution = true}, t0, trace);
+    CHECK_FALSE(s.finished(t0 + 299ms));
+    CHECK(s.finished(t0 + 300ms));
+    CHECK(s.verdict() == Verdict::RsUnreachable);
+    CHECK(s.requests_sent() == 0);
+}
+
+TEST_CASE("prometheus: label values are escaped, and only probed targets have a verdict")
+{
+    CHECK(prometheus_label(R"(a"b\c)") == R"(a\"b\\c)");
+    CHECK(prometheus_label("a\nb") == "a\\nb");
+    TargetMetrics up{"web-rs1", "icmp", "192.0.2.20", "192.0.2.11", true, Verdict::Up, 0.00025, {{"up", 3}}};
+    TargetMetrics fresh{"new", "syn", "192.0.2.20", "192.0.2.12", false, Verdict::Error, 0, {}};
+    const std::string text = format_metrics({up, fresh});
+    const std::string labels = R"(target="web-rs1",kind="icmp",vip="192.0.2.20",rip="192.0.2.11")";
+    CHECK_THAT(text, Catch::Contains("vipcheck_probe_success{" + labels + "} 1\n"));
+    CHECK_THAT(text, Catch::Contains("vipcheck_probe_duration_seconds{" + labels + "} 0.000250\n"));
+    CHECK_THAT(text, Catch::Contains("vipcheck_probe_verdict{" + labels + ",verdict=\"up\"} 1\n"));
+    CHECK_THAT(text, Catch::Contains("vipcheck_probes_total{" + labels + ",verdict=\"up\"} 3\n"));
+    CHECK_THAT(text, Catch::Contains("# TYPE vipcheck_probes_total counter\n"));
+    CHECK_THAT(text, !Catch::Contains("target=\"new\""));
+}
+
+TEST_CASE("probe endpoint: blackbox_exporter's names")
+{
+    Outcome o;
+    o.verdict = Verdict::VipMissing;
+    const std::string text = format_probe(o, 0.0015);
+    CHECK_THAT(text, Catch::Contains("\nprobe_success 0\n"));
+    CHECK_THAT(text, Catch::Contains("\nprobe_duration_seconds 0.001500\n"));
+    CHECK_THAT(text, Catch::Contains("\nvipcheck_probe_verdict{verdict=\"vip-missing\"} 1\n"));
+}
+
+TEST_CASE("--listen: address forms")
+{
+    CHECK(parse_listen_address("9105").address == "127.0.0.1");
+    CHECK(parse_listen_address("9105").port == 9105);
+    CHECK(parse_listen_address(":9105").address == "127.0.0.1");
+    CHECK(parse_listen_address("192.0.2.2:80").address == "192.0.2.2");
+    CHECK(parse_listen_address("[2001:db8::2]:9105").address == "2001:db8::2");
+    CHECK_THROWS_WITH(parse_listen_address("2001:db8::2:9105"),
+                      "bad --listen '2001:db8::2:9105': write an IPv6 address in brackets, [ADDR6]:PORT");
+    CHECK_THROWS_WITH(parse_listen_address("localhost:9105"),
+                      "bad --listen 'localhost:9105': 'localhost' is not an IP address");
+    CHECK_THROWS(parse_listen_address("127.0.0.1:99999"));
+    CHECK_THROWS(parse_listen_address("127.0.0.1:0"));
+}

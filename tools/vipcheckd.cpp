@@ -1,0 +1,7 @@
+// vipcheckd: many VIP probes from one resident process. See vipcheckd(8).
+#include "vipcheck/daemon.hpp"
+
+int main(int argc, char** argv)
+{
+    return vipcheck::vipcheckd_main(argc, argv);
+}
