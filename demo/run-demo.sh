@@ -7,7 +7,8 @@
 # Builds the namespace lab of tests/lab (one healthy realserver and five
 # broken ones, one of them answering ARP for the VIP), runs vip-icmp-check -
 # and vip-syn-check / vip-arp-check / vip-http-check / mgmt-http-check when
-# they have been built - from the director against every realserver, prints
+# they have been built - from the director against every realserver, then
+# vipcheckd's one round (--once) over the same checks from one process, prints
 # one table row per run, and removes the lab on every way out.  Exit status 0
 # when every verdict is the expected one.
 #
@@ -27,6 +28,7 @@ SYN=$TOOLS/vip-syn-check
 ARP=$TOOLS/vip-arp-check
 VIPHTTP=$TOOLS/vip-http-check
 HTTP=$TOOLS/mgmt-http-check
+DAEMON=$TOOLS/vipcheckd
 [[ -x $ICMP ]] || {
     echo "run-demo: $ICMP not built" >&2
     exit 1
@@ -159,6 +161,43 @@ for entry in "${RS[@]}"; do
     fi
 done
 
+# vipcheckd: the icmp, syn and arp checks of every realserver as targets of one
+# config, proven in one round from one process (--once prints "NAME LINE").
+if [[ -x $DAEMON ]]; then
+    config=$LAB_TMP/vipcheckd.yaml
+    printf 'timeout: 500ms\ntargets:\n' >"$config"
+    declare -A daemon_want=()
+    for entry in "${RS[@]}"; do
+        read -r role rip want_icmp want_syn want_arp _ <<<"$entry"
+        printf '  - {name: %s-icmp, kind: icmp, vip: %s, rip: %s}\n' "$role" "$LAB_VIP" "$rip"
+        printf '  - {name: %s-syn, kind: syn, vip: %s, rip: %s, port: %s}\n' "$role" "$LAB_VIP" "$rip" "$SERVICE_PORT"
+        printf '  - {name: %s-arp, kind: arp, vip: %s, rip: %s}\n' "$role" "$LAB_VIP" "$rip"
+        daemon_want[$role-icmp]=$want_icmp daemon_want[$role-syn]=$want_syn daemon_want[$role-arp]=$want_arp
+    done >>"$config"
+    for entry in "${RS[@]}"; do
+        read -r role _ <<<"$entry"
+        [[ $role == absent ]] || lab_exec "$role" ip neigh flush all
+    done
+    lab_run in_director "$DAEMON" --config "$config" --once
+    while read -r name verdict line; do
+        [[ -n $name ]] || continue
+        role=${name%-*} mark=""
+        rip=$(awk -v r="$role" '$1 == r { print $2 }' <<<"$(printf '%s\n' "${RS[@]}")")
+        if [[ $verdict != "${daemon_want[$name]:-?}" ]]; then
+            mark="<- expected ${daemon_want[$name]:-?}"
+            mismatches=$((mismatches + 1))
+        fi
+        unset "daemon_want[$name]"
+        # shellcheck disable=SC2059
+        rows+=("$(printf "$FMT" "$rip" "$role" "vipcheckd:${name##*-}" "$verdict" "$(detail_of "$verdict $line" "")" \
+            "-" "$mark")")
+    done <<<"$LAB_OUT"
+    if ((${#daemon_want[@]})); then
+        echo "run-demo: vipcheckd --once printed no line for: ${!daemon_want[*]} (exit $LAB_RC: $LAB_ERR)" >&2
+        mismatches=$((mismatches + ${#daemon_want[@]}))
+    fi
+fi
+
 echo
 # shellcheck disable=SC2059
 printf "$FMT" REALSERVER ROLE BINARY VERDICT RTT/DETAIL EXIT ""
@@ -169,6 +208,7 @@ echo
 [[ -x $SYN ]] || echo "(vip-syn-check not built: skipped)"
 [[ -x $ARP ]] || echo "(vip-arp-check not built: skipped)"
 [[ -x $VIPHTTP ]] || echo "(vip-http-check not built: skipped)"
+[[ -x $DAEMON ]] || echo "(vipcheckd not built: skipped)"
 [[ -x $HTTP ]] || echo "(mgmt-http-check not built: skipped)"
 if ((mismatches)); then
     echo "$mismatches run(s) did not give the expected verdict"
