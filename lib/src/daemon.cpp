@@ -361,14 +361,9 @@ int Daemon::resident()
 
 int vipcheckd_main(int argc, const char* const* argv)
 {
-    std::unique_ptr<SignalWatch> signals;
-    try {
-        // First of all, so that a signal during start-up is read, not fatal.
-        signals = std::make_unique<SignalWatch>();
-    } catch (const std::exception& e) {
-        fmt::print(stderr, "{}: {}\n", tool, e.what());
+    const std::unique_ptr<SignalWatch> signals = start_signal_watch(tool);
+    if (!signals)
         return 1;
-    }
     DaemonOptions o;
     CLI::App app("Prove many (VIP, realserver) pairs from one resident process: state files for keepalived, "
                  "Prometheus metrics, or one round with --once.",

@@ -202,14 +202,9 @@ int report_http_result(const Reporter& report, const HttpResult& result, bool pr
 int http_tool_main(int argc, const char* const* argv, const CommandSpec& command, const HttpRun& run)
 {
     const char* tool = command.tool.c_str();
-    std::unique_ptr<SignalWatch> signals;
-    try {
-        // First of all, so that a SIGTERM during start-up is read, not fatal.
-        signals = std::make_unique<SignalWatch>();
-    } catch (const std::exception& e) {
-        fmt::print(stderr, "{}: {}\n", tool, e.what());
+    const std::unique_ptr<SignalWatch> signals = start_signal_watch(tool);
+    if (!signals)
         return 1;
-    }
     CommandLine cli(command);
     HttpArgs args;
     add_http_options(cli.app(), args);

@@ -1,9 +1,12 @@
 #include "vipcheck/signals.hpp"
 
+#include <fmt/format.h>
+
 #include <sys/signalfd.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <exception>
 
 #include "vipcheck/error.hpp"
 
@@ -38,6 +41,16 @@ std::optional<int> SignalWatch::pending() const
     if (read(fd_, &info, sizeof info) == static_cast<ssize_t>(sizeof info))
         return static_cast<int>(info.ssi_signo);
     return std::nullopt;
+}
+
+std::unique_ptr<SignalWatch> start_signal_watch(const char* tool)
+{
+    try {
+        return std::make_unique<SignalWatch>();
+    } catch (const std::exception& e) {
+        fmt::print(stderr, "{}: {}\n", tool, e.what());
+        return nullptr;
+    }
 }
 
 } // namespace vipcheck

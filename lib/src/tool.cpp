@@ -24,14 +24,9 @@ CommandSpec probe_command(const ToolSpec& spec)
 
 int vip_probe_main(int argc, const char* const* argv, const ToolSpec& spec, const ProbeKind& kind)
 {
-    std::unique_ptr<SignalWatch> signals;
-    try {
-        // First of all, so that a SIGTERM during start-up is read, not fatal.
-        signals = std::make_unique<SignalWatch>();
-    } catch (const std::exception& e) {
-        fmt::print(stderr, "{}: {}\n", spec.name, e.what());
+    const std::unique_ptr<SignalWatch> signals = start_signal_watch(spec.name);
+    if (!signals)
         return 1;
-    }
     CommandLine cli(probe_command(spec));
     if (auto status = cli.parse(argc, argv))
         return *status;

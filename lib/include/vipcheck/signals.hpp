@@ -5,6 +5,7 @@
 #pragma once
 
 #include <csignal>
+#include <memory>
 #include <optional>
 
 namespace vipcheck {
@@ -23,5 +24,9 @@ public:
 private:
     int fd_ = -1;
 };
+
+// The first thing each binary's main does, so that a signal during start-up is read,
+// not fatal. On failure it prints "TOOL: why" on stderr and returns nullptr: exit 1.
+std::unique_ptr<SignalWatch> start_signal_watch(const char* tool);
 
 } // namespace vipcheck
