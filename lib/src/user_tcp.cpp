@@ -79,6 +79,13 @@ bool settle_tcp_checksum(const IpPacket& ip, std::uint8_t* segment, std::size_t 
     return true;
 }
 
+bool in_receive_space(std::uint32_t rcv_nxt, std::uint32_t seq)
+{
+    const std::uint32_t behind = rcv_nxt - seq;
+    const std::uint32_t ahead = seq - rcv_nxt;
+    return behind < 0xffff || ahead < (1u << 30);
+}
+
 struct UserTcp::NetifBox {
     netif lwip{};
 };
@@ -277,6 +284,13 @@ bool UserTcp::on_frame(Bytes frame)
     bool partial = false;
     if (!settle_tcp_checksum(*ip, bytes + header, length - header, partial)) {
         pbuf_free(p);
+        return true;
+    }
+    // Before the SYN-ACK, rcv_nxt means nothing and lwIP takes only a SYN-ACK that
+    // acknowledges our SYN.
+    if (pcb_->state > SYN_SENT && !in_receive_space(pcb_->rcv_nxt, load32(bytes + header + 4))) {
+        pbuf_free(p);
+        ++out_of_window_;
         return true;
     }
     partial_checksums_ += partial ? 1 : 0;

@@ -245,8 +245,10 @@ public:
                     interrupted(*signo);
                 }
         }
-        trace_.step("tcp", "closed: {} segments in, {} out, {} withheld, {} partial checksums completed",
-                    tcp_->frames_in(), tcp_->frames_out(), tcp_->frames_withheld(), tcp_->partial_checksums());
+        trace_.step("tcp", "closed: {} segments in, {} out, {} withheld, {} partial checksums completed, {} out of "
+                    "window dropped",
+                    tcp_->frames_in(), tcp_->frames_out(), tcp_->frames_withheld(), tcp_->partial_checksums(),
+                    tcp_->frames_out_of_window());
     }
 
     void describe(Outcome& out) const override

@@ -336,6 +336,37 @@ TEST_CASE("only this connection's frames reach lwIP", "[user_tcp][filter]")
     CHECK_FALSE(tcp.established());
 }
 
+TEST_CASE("in_receive_space: 64 KiB behind rcv_nxt to 1 GiB ahead, modulo 2^32", "[user_tcp][filter]")
+{
+    CHECK(in_receive_space(1000, 1000));
+    CHECK(in_receive_space(1000, 1000 - 0xfffe));
+    CHECK_FALSE(in_receive_space(1000, 1000 - 0xffff));
+    CHECK(in_receive_space(0xfffffff0u, 0x10)); // ahead across the wrap
+    CHECK(in_receive_space(0x10, 0xfffffff0u)); // behind across the wrap
+    CHECK(in_receive_space(1000, 1000 + (1u << 30) - 1));
+    CHECK_FALSE(in_receive_space(1000, 1000 + (1u << 30)));
+    CHECK_FALSE(in_receive_space(1000, 1000 + 0x80000000u));
+}
+
+TEST_CASE("a segment half the sequence space away never reaches lwIP (its trim asserts)", "[user_tcp][filter]")
+{
+    // Found by fuzz_user_tcp: lwIP 2.1.3 aborted with "insane offset!" on a data segment
+    // 2^31 behind rcv_nxt (one byte long: the only length whose modular test lets it through).
+    const TcpFlow f = flow4();
+    UserTcp tcp(f, TimePoint{});
+    Peer rs(f);
+    REQUIRE(tcp.on_frame(rs.syn_ack(f.isn)));
+    REQUIRE(tcp.established());
+    CHECK(tcp.on_frame(rs.segment(tcp_ack | tcp_psh, rs.next() - 0x80000000u, f.isn + 1, "x")));
+    CHECK(tcp.frames_out_of_window() == 1);
+    CHECK(tcp.established());
+    CHECK(tcp.take_received().empty());
+    // A retransmission that overlaps rcv_nxt is trimmed by lwIP and delivered.
+    CHECK(tcp.on_frame(rs.segment(tcp_ack | tcp_psh, rs.next() - 2, f.isn + 1, "abcd")));
+    CHECK(tcp.frames_out_of_window() == 1);
+    CHECK(tcp.take_received() == "cd");
+}
+
 TEST_CASE("a segment with a partial checksum (GRO, TSO) is completed and taken", "[user_tcp][checksum]")
 {
     const TcpFlow f = flow4();

@@ -101,6 +101,7 @@ public:
     int frames_out() const { return frames_out_; }
     int frames_withheld() const { return withheld_; }
     int partial_checksums() const { return partial_checksums_; }
+    int frames_out_of_window() const { return out_of_window_; }
 
     // Plumbing for lwIP's C callbacks (user_tcp.cpp); not for callers.
     struct Callbacks;
@@ -127,6 +128,7 @@ private:
     int frames_out_ = 0;
     int withheld_ = 0;
     int partial_checksums_ = 0;
+    int out_of_window_ = 0;
 };
 
 // lwIP's clock runs this much faster than the wall clock: its timers were made for
@@ -138,5 +140,13 @@ inline constexpr int lwip_clock_speedup = 10;
 // pseudo-header sum only, as after GRO or from a TSO sender). Returns false if the
 // checksum is neither valid nor partial. `segment` is the TCP header and data.
 bool settle_tcp_checksum(const IpPacket& ip, std::uint8_t* segment, std::size_t length, bool& was_partial);
+
+// Whether a segment starting at `seq` may reach lwIP once the connection expects
+// `rcv_nxt`: from 64 KiB behind it (a retransmission of data already taken) to 1 GiB
+// ahead of it. lwIP 2.1.3's tcp_receive() trims a segment that starts before rcv_nxt by
+// `rcv_nxt - seq` and asserts (aborting the process) that this is below 0xffff, but its
+// modular test lets a segment about 2^31 behind through; nothing a real peer sends lies
+// outside this range, so the glue drops it, as RFC 793 drops an unacceptable segment.
+bool in_receive_space(std::uint32_t rcv_nxt, std::uint32_t seq);
 
 } // namespace vipcheck
