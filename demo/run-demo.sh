@@ -161,12 +161,8 @@ for entry in "${RS[@]}"; do
     fi
 done
 
-# vipcheckd: the icmp and syn checks of every realserver as targets of one config,
-# proven in one round from one process (--once prints "NAME LINE"), then the arp
-# checks in a second round. Apart, because in a shared round the arp targets'
-# questions make a leaking realserver answer, and every target of that realserver
-# watches for the VIP's ARP: its icmp and syn targets could then see the leak first,
-# where a lone vip-icmp-check or vip-syn-check asks nothing.
+# vipcheckd: the icmp, syn and arp checks of every realserver as targets of one config,
+# proven in one round from one process (--once prints "NAME LINE").
 daemon_round() {
     local kinds=$1 config=$LAB_TMP/vipcheckd-${1// /-}.yaml entry role rip want_icmp want_syn want_arp kind
     declare -A want=()
@@ -207,8 +203,7 @@ daemon_round() {
     fi
 }
 if [[ -x $DAEMON ]]; then
-    daemon_round "icmp syn"
-    daemon_round arp
+    daemon_round "icmp syn arp"
 fi
 
 echo

@@ -14,7 +14,7 @@ Evidence leak(std::string what, std::string_view kind, std::string frame)
     return Evidence{Verdict::ArpLeak, 0, std::move(what), {{"arp_leak", std::string(kind)}, {"leak_frame", frame}}};
 }
 
-std::optional<Evidence> arp_leak_v4(const EthernetFrame& eth, const ProbeContext& c)
+std::optional<Evidence> arp_leak_v4(const EthernetFrame& eth, const ProbeContext& c, LeakWords counted)
 {
     if (eth.type != ethertype_arp)
         return std::nullopt;
@@ -23,9 +23,12 @@ std::optional<Evidence> arp_leak_v4(const EthernetFrame& eth, const ProbeContext
         return std::nullopt;
     const std::string mac = arp->sender_mac.str();
     const std::string vip = c.vip.str();
-    if (arp->operation == 2 && arp->target_ip == c.source && eth.destination == c.local_mac)
+    if (arp->operation == 2 && arp->target_ip == c.source && eth.destination == c.local_mac) {
+        if (counted == LeakWords::Announcements)
+            return std::nullopt;
         return leak(fmt::format("answered who-has {} from {}: ARP {} is-at {}", vip, eth.source.str(), vip, mac),
                     "answered-who-has", fmt::format("ARP reply {} is-at {} to {}", vip, mac, c.source.str()));
+    }
     if (arp->operation == 1 && !(arp->target_ip == c.vip))
         return leak(fmt::format("announced {} as its ARP sender address: ARP who-has {} tell {} from {}", vip,
                                 arp->target_ip.str(), vip, mac),
@@ -49,7 +52,7 @@ std::optional<MacAddress> nd_link_address(Bytes options, std::uint8_t type, cons
     return option->value_or(fallback);
 }
 
-std::optional<Evidence> arp_leak_v6(const EthernetFrame& eth, const ProbeContext& c)
+std::optional<Evidence> arp_leak_v6(const EthernetFrame& eth, const ProbeContext& c, LeakWords counted)
 {
     if (eth.type != ethertype_ipv6)
         return std::nullopt;
@@ -71,10 +74,13 @@ std::optional<Evidence> arp_leak_v6(const EthernetFrame& eth, const ProbeContext
         const bool solicited = (static_cast<std::uint8_t>(icmp->id >> 8) & nd_flag_solicited) != 0;
         const std::string frame = fmt::format("NA {} is-at {} from {} to {}", vip, mac->str(), ip->source.str(),
                                               ip->destination.str());
-        if (solicited && ip->destination == c.source)
+        if (solicited && ip->destination == c.source) {
+            if (counted == LeakWords::Announcements)
+                return std::nullopt;
             return leak(fmt::format("answered a neighbour solicitation for {} from {}: {} is-at {}", vip,
                                     eth.source.str(), vip, mac->str()),
                         "answered-solicitation", frame);
+        }
         return leak(fmt::format("advertised {} unsolicited: {} is-at {}", vip, vip, mac->str()), "advertised",
                     frame);
     }
@@ -107,14 +113,14 @@ Frame arp_leak_question(FrameBuilder& b, const ProbeContext& c)
     return b.neighbour_solicitation(c.local_mac, c.source, c.vip, c.remote_mac);
 }
 
-std::optional<Evidence> arp_leak_evidence(const CapturedFrame& f, const ProbeContext& c)
+std::optional<Evidence> arp_leak_evidence(const CapturedFrame& f, const ProbeContext& c, LeakWords counted)
 {
     if (f.ifindex != c.ifindex || c.remote_mac.is_zero())
         return std::nullopt;
     const auto eth = parse_ethernet(f.bytes);
     if (!eth || !(eth->source == c.remote_mac))
         return std::nullopt;
-    return c.vip.is_v4() ? arp_leak_v4(*eth, c) : arp_leak_v6(*eth, c);
+    return c.vip.is_v4() ? arp_leak_v4(*eth, c, counted) : arp_leak_v6(*eth, c, counted);
 }
 
 std::string arp_leak_filter(const ProbeContext& c)
@@ -144,7 +150,7 @@ Frame ArpLeakProbe::build(FrameBuilder& b, const ProbeContext& c, int attempt) c
 
 std::optional<Evidence> ArpLeakProbe::classify(const CapturedFrame& f, const ProbeContext& c) const
 {
-    return arp_leak_evidence(f, c);
+    return arp_leak_evidence(f, c, LeakWords::AnswersToo);
 }
 
 } // namespace vipcheck

@@ -120,12 +120,13 @@ void ProbeSession::on_timer(TimePoint now, FrameBuilder& b, std::vector<Frame>& 
 }
 
 // The watch every session keeps: an ARP (or ND) frame from the realserver's MAC that
-// speaks for the VIP ends the run as `arp-leak`, whatever the kind probes.
+// speaks for the VIP ends the run as `arp-leak`, whatever the kind probes; answers
+// count only when this session asked.
 bool ProbeSession::watch_leak(const CapturedFrame& f, TimePoint now)
 {
     if (!watch_)
         return false;
-    auto leak = arp_leak_evidence(f, context_);
+    auto leak = arp_leak_evidence(f, context_, leak_test_ ? LeakWords::AnswersToo : LeakWords::Announcements);
     if (!leak)
         return false;
     if (first_sent_)

@@ -38,6 +38,15 @@ table bridge vcldaemon {
 }
 EOF
 lab_tcp_listen healthy 0.0.0.0 80 "$LAB_TMP/listener.log" || lab_fail "TCP listener on healthy"
+# Healthy but for ARP: it answers who-has for the VIP (arp_ignore=0). In one round its
+# arp target asks about the VIP and gets that answer; its icmp and syn targets, which
+# did not ask, must still give their probes' verdicts, as the one-shot tools do.
+RS_ARPLEAK=192.0.2.15
+: "${LAB_SWITCH:=sw}" # lab_begin leaves only the env file: name the switch again
+{ lab_add_host arpleak "$RS_ARPLEAK" && lab_vip_on_lo arpleak "$LAB_VIP" &&
+    lab_sysctl arpleak net.ipv4.conf.all.arp_ignore=0 net.ipv4.conf.eth0.arp_ignore=0 \
+        net.ipv4.conf.all.arp_announce=2 net.ipv4.conf.eth0.arp_announce=2 &&
+    lab_tcp_listen arpleak 0.0.0.0 80 "$LAB_TMP/arpleak.log"; } || lab_fail "the ARP-leaking realserver"
 
 # ---- configuration errors: exit 1, one line naming the target and the field ------------
 bad() { # bad NAME REGEX YAML: the file is refused with one stderr line matching REGEX
@@ -106,6 +115,11 @@ for host in healthy novip dropped forward absent; do
     add "$host-leak" icmp "$LAB_VIP" "${!rip4}" "" ", arp_leak: true"
     ARGS[$host-leak]="--arp-leak ${ARGS[$host-leak]}"
 done
+add arpleak-icmp icmp "$LAB_VIP" "$RS_ARPLEAK"
+add arpleak-syn syn "$LAB_VIP" "$RS_ARPLEAK" 80
+add arpleak-arp arp "$LAB_VIP" "$RS_ARPLEAK"
+add arpleak-leak icmp "$LAB_VIP" "$RS_ARPLEAK" "" ", arp_leak: true"
+ARGS[arpleak-leak]="--arp-leak ${ARGS[arpleak-leak]}"
 lab_run in_director "$D" --config "$C/all.yaml" --once
 if ((LAB_RC == 1)) && [[ $(grep -c '' <<<"$LAB_OUT") == "${#KIND[@]}" ]]; then
     lab_pass "--once: one line per target, exit 1 (not all up)"
@@ -132,7 +146,7 @@ else
     lab_fail "--once gives every target the one-shot tool's verdict" "${differ[@]}"
 fi
 # The verdicts are not all alike: the comparison covers every path.
-for token in up no-reply vip-missing rs-unreachable port-closed; do
+for token in up no-reply vip-missing rs-unreachable port-closed arp-leak; do
     if [[ -n ${SEEN[$token]:-} ]]; then lab_pass "the lab yields $token"; else lab_fail "the lab yields $token"; fi
 done
 

@@ -50,9 +50,16 @@ struct Nd : craft::NdMessage {
     Nd() { ip_src = target = ip("2001:db8:100::10"); }
 };
 
-std::optional<Evidence> classify(const craft::Bytes& f, const ProbeContext& c, int ifindex = 7)
+std::optional<Evidence> classify(const craft::Bytes& f, const ProbeContext& c, int ifindex = 7,
+                                 LeakWords counted = LeakWords::AnswersToo)
 {
-    return arp_leak_evidence(CapturedFrame{Bytes(f.data(), f.size()), ifindex}, c);
+    return arp_leak_evidence(CapturedFrame{Bytes(f.data(), f.size()), ifindex}, c, counted);
+}
+
+// What a session that did not ask sees.
+std::optional<Evidence> unasked(const craft::Bytes& f, const ProbeContext& c)
+{
+    return classify(f, c, 7, LeakWords::Announcements);
 }
 
 std::string leak_kind(const Evidence& e)
@@ -166,6 +173,11 @@ TEST_CASE("ARP from the realserver with the VIP as sender is a leak, and says wh
     CHECK(leak_kind(*gratuitous_reply) == "gratuitous");
     // An answer naming another MAC still poisons the cache: the frame came from the RS.
     CHECK(classify(arp(2, our_mac, rs_mac, mac("02:00:00:00:00:77"), vip, our_mac, us), c));
+    // A run that did not ask counts what the realserver says unasked, never answers.
+    CHECK_FALSE(unasked(arp(2, our_mac, rs_mac, rs_mac, vip, our_mac, us), c));
+    CHECK(unasked(arp(1, broadcast, rs_mac, rs_mac, vip, zero, us), c));
+    CHECK(unasked(arp(1, broadcast, rs_mac, rs_mac, vip, zero, vip), c));
+    CHECK(unasked(arp(2, broadcast, rs_mac, rs_mac, vip, broadcast, vip), c));
 }
 
 TEST_CASE("ARP that does not speak for the VIP, or not from this realserver, is no leak", "[arp][classify]")
@@ -210,6 +222,8 @@ TEST_CASE("IPv6: an advertisement for the VIP or a solicitation from it is a lea
     const auto advertised = classify(unsolicited.frame(), c);
     REQUIRE(advertised);
     CHECK(leak_kind(*advertised) == "advertised");
+    CHECK_FALSE(unasked(Nd{}.frame(), c));
+    CHECK(unasked(unsolicited.frame(), c));
 
     Nd solicitation; // the realserver resolves us from the VIP (VIP on its eth0)
     solicitation.type = 135;
@@ -506,6 +520,17 @@ TEST_CASE("every session watches for the announcement, even without --arp-leak",
     CHECK(s.verdict() == Verdict::ArpLeak);
     CHECK(s.finished(r.t0 + 1ms));
     CHECK(s.questions_sent() == 0);
+
+    // An answer about the VIP is to somebody else's question (vipcheckd's arp target
+    // for this realserver): this session did not ask, so its verdict stays its probe's.
+    Run other;
+    ProbeSession quiet(kind, other.context, SessionPlan{300ms, 3, true, false}, other.t0, other.trace);
+    other.resolve(quiet);
+    other.out.clear();
+    other.feed(quiet, arp(2, our_mac, rs_mac, rs_mac, other.context.vip, our_mac, other.context.source), 200us);
+    CHECK_FALSE(quiet.leak());
+    other.feed(quiet, other.echo_reply(other.context.nonce.seq), 300us);
+    CHECK(quiet.verdict() == Verdict::Up);
 
     // A routed tunnel's next hop is a gateway: its ARP is not the realserver's.
     Run t;

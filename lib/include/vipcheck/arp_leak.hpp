@@ -24,7 +24,14 @@ Frame arp_leak_question(FrameBuilder& b, const ProbeContext& c);
 // question, or a request or gratuitous ARP announcing the VIP). IPv6: neighbour
 // discovery from the realserver's MAC with the VIP as source, or an advertisement whose
 // target is the VIP. Any destination counts: announcements travel as broadcasts.
-std::optional<Evidence> arp_leak_evidence(const CapturedFrame& f, const ProbeContext& c);
+//
+// Answers (a reply or solicited advertisement to our address) count only for a run that
+// asked: a session without the leak test (vip-icmp-check without --arp-leak) judges only
+// what the realserver says unasked, since an answer it sees was to another run's
+// question (vipcheckd's arp target for the same realserver, a vip-arp-check beside it),
+// and its verdict must not depend on what else ran at the time.
+enum class LeakWords { Announcements, AnswersToo };
+std::optional<Evidence> arp_leak_evidence(const CapturedFrame& f, const ProbeContext& c, LeakWords counted);
 
 // Kernel filter (pcap syntax) for the frames arp_leak_evidence() may accept. It cannot
 // name the realserver's MAC: the filter is installed before resolution finds it.
