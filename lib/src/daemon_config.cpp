@@ -1,7 +1,5 @@
 #include "vipcheck/daemon_config.hpp"
 
-#include <yaml-cpp/yaml.h>
-
 #include <fmt/format.h>
 #include <cerrno>
 #include <cstring>
@@ -12,6 +10,7 @@
 #include "vipcheck/arp_leak.hpp"
 #include "vipcheck/icmp_echo.hpp"
 #include "vipcheck/tcp_syn.hpp"
+#include "yaml_tree.hpp"
 
 namespace vipcheck {
 
@@ -38,24 +37,27 @@ const std::set<std::string> target_keys{"name",    "kind", "vip",      "rip",   
 
 class Reader {
 public:
-    explicit Reader(std::string origin) : origin_(std::move(origin)) {}
+    Reader(const YamlTree& tree, std::string origin) : tree_(tree), origin_(std::move(origin)) {}
 
-    [[noreturn]] void fail(const YAML::Node& at, const std::string& message) const
+    [[noreturn]] void fail_at(int line, const std::string& message) const
     {
-        const auto mark = at.Mark();
-        if (mark.line >= 0)
-            throw ConfigError(fmt::format("{}:{}: {}", origin_, mark.line + 1, message));
+        if (line > 0)
+            throw ConfigError(fmt::format("{}:{}: {}", origin_, line, message));
         throw ConfigError(fmt::format("{}: {}", origin_, message));
     }
+    [[noreturn]] void fail(const YamlNode& at, const std::string& message) const { fail_at(at.line, message); }
 
-    std::string scalar(const YAML::Node& n, const std::string& where) const
+    const YamlNode* find(const YamlNode& map, const std::string& key) const { return tree_.find(map, key); }
+    const YamlNode& at(std::size_t index) const { return tree_.at(index); }
+
+    std::string scalar(const YamlNode& n, const std::string& where) const
     {
-        if (!n.IsScalar())
+        if (n.type != YamlNode::Type::Scalar)
             fail(n, fmt::format("{}: expected a single value", where));
-        return n.Scalar();
+        return n.scalar;
     }
 
-    int integer(const YAML::Node& n, const std::string& where) const
+    int integer(const YamlNode& n, const std::string& where) const
     {
         const std::string text = scalar(n, where);
         std::size_t used = 0;
@@ -70,7 +72,7 @@ public:
         return value;
     }
 
-    bool boolean(const YAML::Node& n, const std::string& where) const
+    bool boolean(const YamlNode& n, const std::string& where) const
     {
         const std::string text = scalar(n, where);
         if (text == "true" || text == "yes")
@@ -80,7 +82,7 @@ public:
         fail(n, fmt::format("{}: '{}' is not true or false", where, text));
     }
 
-    Duration duration(const YAML::Node& n, const std::string& where) const
+    Duration duration(const YamlNode& n, const std::string& where) const
     {
         const std::string text = scalar(n, where);
         const auto d = parse_duration(text);
@@ -89,7 +91,7 @@ public:
         return *d;
     }
 
-    double positive(const YAML::Node& n, const std::string& where) const
+    double positive(const YamlNode& n, const std::string& where) const
     {
         const int v = integer(n, where);
         if (v < 1 || v > 10'000'000)
@@ -97,9 +99,8 @@ public:
         return v;
     }
 
-    const std::string& origin() const { return origin_; }
-
 private:
+    const YamlTree& tree_;
     std::string origin_;
 };
 
@@ -110,35 +111,36 @@ bool valid_name(const std::string& name)
                std::string::npos;
 }
 
-TargetConfig read_target(const Reader& r, const YAML::Node& t, std::size_t index, const DaemonConfig& defaults)
+TargetConfig read_target(const Reader& r, const YamlNode& t, std::size_t index, const DaemonConfig& defaults)
 {
-    if (!t.IsMap())
+    if (t.type != YamlNode::Type::Map)
         r.fail(t, fmt::format("targets[{}]: expected a map of settings (name, kind, vip, rip, ...)", index));
     TargetConfig out;
     // The name first, so that every later message can name the target.
-    const YAML::Node name = t["name"];
+    const YamlNode* name = r.find(t, "name");
     if (!name)
         r.fail(t, fmt::format("targets[{}]: missing field 'name'", index));
-    out.name = r.scalar(name, fmt::format("targets[{}]: field 'name'", index));
+    out.name = r.scalar(*name, fmt::format("targets[{}]: field 'name'", index));
     if (!valid_name(out.name))
-        r.fail(name, fmt::format("targets[{}]: field 'name': '{}' must be letters, digits, '.', '_' or '-' (it "
-                                 "names the state file)",
-                                 index, out.name));
+        r.fail(*name, fmt::format("targets[{}]: field 'name': '{}' must be letters, digits, '.', '_' or '-' (it "
+                                  "names the state file)",
+                                  index, out.name));
     const std::string who = fmt::format("target '{}'", out.name);
     const auto field = [&](const char* key) { return fmt::format("{}: field '{}'", who, key); };
 
-    for (const auto& entry : t) {
-        const std::string key = entry.first.as<std::string>();
-        if (!target_keys.contains(key))
-            r.fail(entry.first, fmt::format("{}: unknown field '{}' (known: name, kind, vip, rip, port, interface, "
-                                            "source, mac, attempts, ttl, encap, encap_port, arp_leak, interval, timeout)",
-                                            who, key));
-    }
+    for (const auto& entry : t.entries)
+        if (!target_keys.contains(entry.key))
+            r.fail_at(entry.line, fmt::format("{}: unknown field '{}' (known: name, kind, vip, rip, port, interface, "
+                                              "source, mac, attempts, ttl, encap, encap_port, arp_leak, interval, "
+                                              "timeout)",
+                                              who, entry.key));
     for (const char* required : {"kind", "vip", "rip"})
-        if (!t[required])
+        if (!r.find(t, required))
             r.fail(t, fmt::format("{}: missing field '{}'", who, required));
+    const auto get = [&](const char* key) { return r.find(t, key); };
 
-    const std::string kind = r.scalar(t["kind"], field("kind"));
+    const YamlNode& kind_node = *get("kind");
+    const std::string kind = r.scalar(kind_node, field("kind"));
     for (const auto& k : probe_kinds())
         if (k.name == kind)
             out.kind = &k;
@@ -146,43 +148,45 @@ TargetConfig read_target(const Reader& r, const YAML::Node& t, std::size_t index
         std::string known;
         for (const auto& k : probe_kinds())
             known += (known.empty() ? "" : ", ") + std::string(k.name);
-        r.fail(t["kind"], fmt::format("{}: unknown kind '{}' (known: {})", field("kind"), kind, known));
+        r.fail(kind_node, fmt::format("{}: unknown kind '{}' (known: {})", field("kind"), kind, known));
     }
 
-    std::vector<std::string> args{r.scalar(t["vip"], field("vip"))};
+    std::vector<std::string> args{r.scalar(*get("vip"), field("vip"))};
+    const YamlNode* port = get("port");
     if (out.kind->ports == PortUse::Required) {
-        if (!t["port"])
+        if (!port)
             r.fail(t, fmt::format("{}: missing field 'port' (kind {} probes a TCP port)", who, kind));
-        args.push_back(r.scalar(t["port"], field("port")));
-    } else if (t["port"]) {
-        r.fail(t["port"], fmt::format("{}: kind {} has no port", field("port"), kind));
+        args.push_back(r.scalar(*port, field("port")));
+    } else if (port) {
+        r.fail(*port, fmt::format("{}: kind {} has no port", field("port"), kind));
     }
-    args.push_back(r.scalar(t["rip"], field("rip")));
+    args.push_back(r.scalar(*get("rip"), field("rip")));
 
     CommonOptions common;
     common.timeout = format_duration(defaults.timeout);
-    if (t["interface"])
-        common.interface = r.scalar(t["interface"], field("interface"));
-    if (t["source"])
-        common.source = r.scalar(t["source"], field("source"));
-    if (t["mac"])
-        common.mac = r.scalar(t["mac"], field("mac"));
-    if (t["attempts"])
-        common.attempts = r.integer(t["attempts"], field("attempts"));
-    if (t["ttl"])
-        common.ttl = r.integer(t["ttl"], field("ttl"));
-    if (t["encap"])
-        common.encap = r.scalar(t["encap"], field("encap"));
-    if (t["encap_port"])
-        common.encap_port = r.integer(t["encap_port"], field("encap_port"));
-    if (t["arp_leak"]) {
-        common.arp_leak = r.boolean(t["arp_leak"], field("arp_leak"));
+    if (const YamlNode* n = get("interface"))
+        common.interface = r.scalar(*n, field("interface"));
+    if (const YamlNode* n = get("source"))
+        common.source = r.scalar(*n, field("source"));
+    if (const YamlNode* n = get("mac"))
+        common.mac = r.scalar(*n, field("mac"));
+    if (const YamlNode* n = get("attempts"))
+        common.attempts = r.integer(*n, field("attempts"));
+    if (const YamlNode* n = get("ttl"))
+        common.ttl = r.integer(*n, field("ttl"));
+    if (const YamlNode* n = get("encap"))
+        common.encap = r.scalar(*n, field("encap"));
+    if (const YamlNode* n = get("encap_port"))
+        common.encap_port = r.integer(*n, field("encap_port"));
+    if (const YamlNode* n = get("arp_leak")) {
+        common.arp_leak = r.boolean(*n, field("arp_leak"));
         if (out.kind->kind.is_arp_leak_test())
-            r.fail(t["arp_leak"], fmt::format("{}: kind {} is the ARP-leak test itself", field("arp_leak"), kind));
+            r.fail(*n, fmt::format("{}: kind {} is the ARP-leak test itself", field("arp_leak"), kind));
     }
-    if (t["timeout"])
-        common.timeout = format_duration(r.duration(t["timeout"], field("timeout")));
-    out.interval = t["interval"] ? r.duration(t["interval"], field("interval")) : defaults.interval;
+    if (const YamlNode* n = get("timeout"))
+        common.timeout = format_duration(r.duration(*n, field("timeout")));
+    const YamlNode* interval = get("interval");
+    out.interval = interval ? r.duration(*interval, field("interval")) : defaults.interval;
 
     try {
         out.options = make_probe_options(common, parse_probe_target(args, out.kind->ports, ""));
@@ -206,41 +210,37 @@ TargetConfig read_target(const Reader& r, const YAML::Node& t, std::size_t index
 
 DaemonConfig parse_daemon_config(const std::string& text, const std::string& origin)
 {
-    const Reader r(origin);
-    YAML::Node root;
-    try {
-        root = YAML::Load(text);
-    } catch (const YAML::Exception& e) {
-        throw ConfigError(fmt::format("{}:{}: not valid YAML: {}", origin, e.mark.line + 1, e.msg));
-    }
-    if (!root.IsMap())
+    const YamlTree tree = YamlTree::parse(text, origin);
+    const Reader r(tree, origin);
+    const YamlNode& root = tree.root();
+    if (root.type != YamlNode::Type::Map)
         throw ConfigError(fmt::format("{}: expected a map with 'targets' (and interval, timeout)", origin));
-    for (const auto& entry : root) {
-        const std::string key = entry.first.as<std::string>();
-        if (!top_keys.contains(key))
-            r.fail(entry.first, fmt::format("unknown setting '{}' (known: interval, timeout, rate, realserver_rate, "
-                                            "targets)",
-                                            key));
-    }
+    for (const auto& entry : root.entries)
+        if (!top_keys.contains(entry.key))
+            r.fail_at(entry.line, fmt::format("unknown setting '{}' (known: interval, timeout, rate, realserver_rate, "
+                                              "targets)",
+                                              entry.key));
     DaemonConfig config;
-    if (root["interval"])
-        config.interval = r.duration(root["interval"], "setting 'interval'");
-    if (root["timeout"])
-        config.timeout = r.duration(root["timeout"], "setting 'timeout'");
-    if (root["rate"])
-        config.rate = r.positive(root["rate"], "setting 'rate'");
-    if (root["realserver_rate"])
-        config.realserver_rate = r.positive(root["realserver_rate"], "setting 'realserver_rate'");
-    const YAML::Node targets = root["targets"];
+    if (const YamlNode* n = r.find(root, "interval"))
+        config.interval = r.duration(*n, "setting 'interval'");
+    if (const YamlNode* n = r.find(root, "timeout"))
+        config.timeout = r.duration(*n, "setting 'timeout'");
+    if (const YamlNode* n = r.find(root, "rate"))
+        config.rate = r.positive(*n, "setting 'rate'");
+    if (const YamlNode* n = r.find(root, "realserver_rate"))
+        config.realserver_rate = r.positive(*n, "setting 'realserver_rate'");
+    const YamlNode* targets = r.find(root, "targets");
     if (!targets)
         throw ConfigError(fmt::format("{}: missing setting 'targets' (a list of targets)", origin));
-    if (!targets.IsSequence() || targets.size() == 0)
-        r.fail(targets, "setting 'targets': expected a list of at least one target");
+    if (targets->type != YamlNode::Type::List || targets->items.empty())
+        r.fail(*targets, "setting 'targets': expected a list of at least one target");
     std::set<std::string> names;
-    for (std::size_t i = 0; i < targets.size(); ++i) {
-        auto target = read_target(r, targets[i], i, config);
+    config.targets.reserve(targets->items.size());
+    for (std::size_t i = 0; i < targets->items.size(); ++i) {
+        const YamlNode& node = r.at(targets->items[i]);
+        auto target = read_target(r, node, i, config);
         if (!names.insert(target.name).second)
-            r.fail(targets[i]["name"], fmt::format("target '{}': field 'name': duplicate name", target.name));
+            r.fail(*r.find(node, "name"), fmt::format("target '{}': field 'name': duplicate name", target.name));
         config.targets.push_back(std::move(target));
     }
     return config;

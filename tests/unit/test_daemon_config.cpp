@@ -146,6 +146,24 @@ TEST_CASE("config: a bad file is one message naming the line, the target and the
     CHECK(error_of("") == "t.yaml: expected a map with 'targets' (and interval, timeout)");
 }
 
+TEST_CASE("config: YAML's own shapes: anchors, aliases, a key given twice, several documents")
+{
+    // An anchored map of shared settings, and aliases to it and to a scalar.
+    const auto c = parse_daemon_config("targets:\n"
+                                       "  - &first {name: a, kind: icmp, vip: &vip 192.0.2.20, rip: 192.0.2.11}\n"
+                                       "  - {name: b, kind: icmp, vip: *vip, rip: 192.0.2.12}\n",
+                                       "t.yaml");
+    REQUIRE(c.targets.size() == 2);
+    CHECK(c.targets[1].options.target.vip.str() == "192.0.2.20");
+    // yaml-cpp would keep either value of a doubled key; the reader refuses it.
+    CHECK(error_of("targets:\n  - name: rs1\n    kind: icmp\n    kind: syn\n") ==
+          "t.yaml:4: 'kind' is given twice");
+    CHECK(error_of("targets:\n  - name: rs1\n    ? [a, b]\n    : c\n") ==
+          "t.yaml:3: a key must be a single plain value, not a map or a list");
+    CHECK(error_of("targets: []\n---\ntargets: []\n") == "t.yaml: more than one YAML document");
+    CHECK_THAT(error_of("targets: *nowhere\n"), Catch::StartsWith("t.yaml:1: "));
+}
+
 TEST_CASE("config: a missing file names the file")
 {
     CHECK_THROWS_WITH(load_daemon_config("/nonexistent/vipcheckd.yaml"),
