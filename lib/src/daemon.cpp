@@ -76,7 +76,8 @@ private:
         l.realserver_rate = c.realserver_rate;
         return l;
     }
-    void adopt(DaemonConfig config, TimePoint now);
+    // Returns the names of the targets the new configuration no longer has.
+    std::vector<std::string> adopt(DaemonConfig config, TimePoint now);
     void reload(TimePoint now);
     void submit(Target& t, TimePoint now);
     void submit_due(TimePoint now);
@@ -102,7 +103,7 @@ private:
 
 // Takes a new configuration: a target whose every setting is unchanged keeps its state
 // (verdict, counters, schedule, a run in flight); any other starts afresh.
-void Daemon::adopt(DaemonConfig config, TimePoint now)
+std::vector<std::string> Daemon::adopt(DaemonConfig config, TimePoint now)
 {
     std::map<std::string, std::unique_ptr<Target>> old;
     for (auto& t : targets_)
@@ -134,19 +135,33 @@ void Daemon::adopt(DaemonConfig config, TimePoint now)
         by_name_[t->config.name] = t.get();
         schedule_.push({t->next_due, t->id});
     }
+    std::vector<std::string> removed;
+    for (const auto& [name, t] : old)
+        if (!by_name_.contains(name))
+            removed.push_back(name);
+    return removed;
 }
 
 void Daemon::reload(TimePoint now)
 {
     try {
         auto config = load_daemon_config(options_.config);
-        adopt(std::move(config), now);
+        const auto removed = adopt(std::move(config), now);
         fmt::print(stderr, "{}: reloaded {}: {} target{}\n", tool, options_.config, targets_.size(),
                    targets_.size() == 1 ? "" : "s");
-        if (!options_.state_dir.empty())
+        if (!options_.state_dir.empty()) {
             for (auto& t : targets_)
                 if (!t->state_file_up)
                     write_state(*t, false);
+            // keepalived keeps a file's last value for as long as it reads the file: a
+            // target nobody probes any more must not stay up there.
+            for (const auto& name : removed)
+                try {
+                    write_state_file(options_.state_dir, name, false);
+                } catch (const Error& e) {
+                    fmt::print(stderr, "{}: {}\n", tool, e.what());
+                }
+        }
     } catch (const std::exception& e) {
         fmt::print(stderr, "{}: reload failed, keeping the previous configuration: {}\n", tool, e.what());
     }

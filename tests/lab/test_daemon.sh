@@ -181,6 +181,7 @@ targets:
   - {name: keep, kind: icmp, vip: $LAB_VIP, rip: $LAB_RS_HEALTHY}
   - {name: change, kind: icmp, vip: $LAB_VIP, rip: $LAB_RS_NOVIP}
   - {name: drop, kind: icmp, vip: $LAB_VIP, rip: $LAB_RS_FORWARD}
+  - {name: gone, kind: icmp, vip: $LAB_VIP, rip: $LAB_RS_HEALTHY}
 EOF
 PORT=9105
 ip netns exec "$LAB_DIRECTOR_NS" "$D" --config "$C/run.yaml" --state-dir "$S" --listen "127.0.0.1:$PORT" \
@@ -200,7 +201,7 @@ wait_for() { # wait_for SECONDS CMD...: until CMD succeeds
 }
 state_is() { [[ -f $S/$1 && $(<"$S/$1") == "$2" ]]; }
 has_metric() { [[ -n $(metric "$1" "$2") ]]; }
-if wait_for 10 state_is keep 0 && wait_for 10 state_is change 1 && state_is drop 1; then
+if wait_for 10 state_is keep 0 && wait_for 10 state_is gone 0 && wait_for 10 state_is change 1 && state_is drop 1; then
     lab_pass "state files: keep 0 (up), change and drop 1"
 else
     lab_fail "state files: keep 0 (up), change and drop 1" "$(head -v "$S"/* 2>&1 | tr '\n' ' ')" "$(cat "$LAB_TMP/d.err")"
@@ -212,7 +213,7 @@ no_replies() {
         awk '/^vipcheck_probes_total\{target="change",.*verdict="no-reply"\}/ { print $2 }'
 }
 keep_before=$(metric vipcheck_probes_total keep) change_before=$(no_replies)
-sed -e "s/rip: $LAB_RS_NOVIP/rip: $LAB_RS_HEALTHY/" -e '/name: drop/d' "$C/run.yaml" >"$C/run2.yaml"
+sed -e "s/rip: $LAB_RS_NOVIP/rip: $LAB_RS_HEALTHY/" -e '/name: drop/d' -e '/name: gone/d' "$C/run.yaml" >"$C/run2.yaml"
 cp "$C/run2.yaml" "$C/run.yaml"
 kill -HUP "$DPID"
 if wait_for 10 grep -q "reloaded" "$LAB_TMP/d.err"; then lab_pass "SIGHUP reloads"; else lab_fail "SIGHUP reloads" "$(cat "$LAB_TMP/d.err")"; fi
@@ -229,6 +230,8 @@ else
 fi
 if wait_for 10 state_is change 0; then lab_pass "SIGHUP: the changed target (now healthy) goes up in its state file"; else lab_fail "SIGHUP: the changed target's state file says 0"; fi
 if ! has_metric vipcheck_probe_success drop; then lab_pass "SIGHUP: the removed target left /metrics"; else lab_fail "SIGHUP: the removed target left /metrics"; fi
+# keepalived would go on reading a removed target's last value: an up one must say 1.
+if state_is gone 1; then lab_pass "SIGHUP: the removed target's state file says 1"; else lab_fail "SIGHUP: the removed target's state file says 1" "$(head -v "$S"/* 2>&1 | tr '\n' ' ')"; fi
 
 printf 'targets:\n  - {name: keep, kind: icmp, vip: %s, rip: 192.0.2.300}\n' "$LAB_VIP" >"$C/run.yaml"
 kill -HUP "$DPID"
@@ -268,6 +271,50 @@ rc=0
 wait "$DPID" || rc=$?
 ms=$((($(date +%s%N) - start) / 1000000))
 if ((rc == 0 && ms < 1000)); then lab_pass "SIGINT: exit 0 within a second (${ms} ms)"; else lab_fail "SIGINT: exit 0 within a second" "exit $rc after $ms ms"; fi
+
+# ---- an interface that vanishes: its targets get error, the others go on ---------------
+# A second segment (TEST-NET-3) on the director's eth1 with one healthy realserver.
+FAR=203.0.113.11
+{ lab_add_switch sw2 && lab_link director eth1 --switch sw2 203.0.113.2/24 &&
+    lab_add_host far --switch sw2 "$FAR/24" && lab_vip_on_lo far "$LAB_VIP" && lab_arp_hide far; } ||
+    lab_fail "the second segment"
+cat >"$C/two.yaml" <<EOF
+interval: 300ms
+timeout: 200ms
+targets:
+  - {name: near, kind: icmp, vip: $LAB_VIP, rip: $LAB_RS_HEALTHY}
+  - {name: far, kind: icmp, vip: $LAB_VIP, rip: $FAR}
+EOF
+ip netns exec "$LAB_DIRECTOR_NS" "$D" --config "$C/two.yaml" --listen "127.0.0.1:$PORT" \
+    >"$LAB_TMP/two.out" 2>"$LAB_TMP/two.err" &
+DPID=$!
+verdict_of() { # the target's current verdict in /metrics
+    ip netns exec "$LAB_DIRECTOR_NS" curl -s -m 5 "http://127.0.0.1:$PORT/metrics" |
+        awk -v t="target=\"$1\"" 'index($0, "vipcheck_probe_verdict{") == 1 && index($0, t) && $2 == 1 {
+            match($0, /verdict="[^"]*"/); print substr($0, RSTART + 9, RLENGTH - 10) }'
+}
+verdict_is() { [[ $(verdict_of "$1") == "$2" ]]; }
+if wait_for 10 verdict_is near up && wait_for 10 verdict_is far up; then
+    lab_pass "two interfaces: both targets up"
+else
+    lab_fail "two interfaces: both targets up" "near '$(verdict_of near)', far '$(verdict_of far)'" "$(cat "$LAB_TMP/two.err")"
+fi
+ip -n "$LAB_DIRECTOR_NS" link del eth1
+if wait_for 10 verdict_is far error; then
+    lab_pass "the target whose interface vanished is error: $(grep -m1 "far.*error" "$LAB_TMP/two.err")"
+else
+    lab_fail "the target whose interface vanished is error" "far '$(verdict_of far)'" "$(cat "$LAB_TMP/two.err")"
+fi
+n1=$(metric vipcheck_probes_total near)
+sleep 1
+n2=$(metric vipcheck_probes_total near)
+if kill -0 "$DPID" 2>/dev/null && verdict_is near up && [[ -n $n1 && -n $n2 ]] && ((n2 > n1)); then
+    lab_pass "the other target goes on, up ($n1 -> $n2 runs)"
+else
+    lab_fail "the other target goes on, up" "near '$(verdict_of near)', runs '$n1' -> '$n2'" "$(cat "$LAB_TMP/two.err")"
+fi
+kill -TERM "$DPID"
+wait "$DPID" || true
 
 never=$(ip netns exec "$LAB_SWITCH_NS" nft list counter bridge vcldaemon never | awk '/packets/ { print $2 }')
 if [[ $never == 0 ]]; then
