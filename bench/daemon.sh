@@ -63,7 +63,12 @@ if [[ -n ${SOAK:-} ]]; then
     ip netns exec "$ns" curl -s http://127.0.0.1:9105/metrics >"$TMP/metrics"
     kill -TERM "$pid"
     wait "$pid" || true
-    awk '/^vipcheck_probes_total/ { n[$0 ~ /verdict="up"/ ? "up" : "other"] += $2 } END { printf "runs: up %d, other %d\n", n["up"], n["other"] }' "$TMP/metrics"
+    # Runs by verdict, and which targets had any other than up.
+    awk '/^vipcheck_probes_total/ { match($0, /verdict="[^"]*"/); v = substr($0, RSTART + 9, RLENGTH - 10); n[v] += $2
+            if (v != "up" && $2 > 0) { match($0, /target="[^"]*"/); bad[substr($0, RSTART + 8, RLENGTH - 9)] += $2 } }
+         END { for (v in n) printf "runs %s: %d\n", v, n[v]; k = 0; for (t in bad) if (k++ < 20) printf "  %s: %d not up\n", t, bad[t]
+               printf "targets with a run not up: %d\n", k }' "$TMP/metrics"
+    grep -v '^vipcheckd: probing' "$TMP/soak.err" | head -20
     exit 0
 fi
 
