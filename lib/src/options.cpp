@@ -132,13 +132,18 @@ ProbeTarget parse_probe_target(const std::vector<std::string>& args, PortUse por
     }
     if (ports == PortUse::Required && t.port == 0)
         throw Error("bad PORT 0: the probe needs a TCP port from 1 to 65535");
+    check_probe_target(t);
+    return t;
+}
+
+void check_probe_target(const ProbeTarget& t)
+{
     check_unicast(t.vip, "VIP");
     check_unicast(t.rip, "RIP");
     if (t.vip == t.rip)
         throw Error(fmt::format("VIP and RIP are both {}: give the realserver's own (management) "
                                 "address as RIP",
                                 t.vip.str()));
-    return t;
 }
 
 std::string checked_interface(const std::string& name)

@@ -396,6 +396,7 @@ HttpResult run_vip_http(const char* tool, CommandLine& cli, HttpArgs& args, cons
     target.rip = positionals.rip;
     target.port = http.target.port;
     target.ldirectord_form = positionals.url.size() == 4;
+    check_probe_target(target);
     const ProbeOptions probe = make_probe_options(cli.common(), target);
     if (probe.encap)
         throw Error("--encap: vip-http-check speaks to direct-routing realservers only");

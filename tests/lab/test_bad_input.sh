@@ -2,7 +2,8 @@
 # shellcheck source-path=SCRIPTDIR
 # test_bad_input.sh - a table of wrong invocations of the vipcheck binaries.
 #
-#   tests/lab/test_bad_input.sh --icmp PATH [--syn PATH] [--http PATH]
+#   tests/lab/test_bad_input.sh --icmp PATH [--syn PATH] [--http PATH] [--arp PATH]
+#                               [--vip-http PATH]
 #
 # SPEC: a usage error fails closed.  Every row must exit exactly 1 (never 0,
 # never 2..255, which keepalived's misc_dynamic reads as success), print
@@ -52,6 +53,8 @@ bad() {
         icmp) bin=$BIN_ICMP ;;
         syn) bin=$BIN_SYN ;;
         http) bin=$BIN_HTTP ;;
+        arp) bin=$BIN_ARP ;;
+        vip-http) bin=$BIN_VIP_HTTP ;;
     esac
     if [[ -z $bin ]]; then
         SKIPPED=$((SKIPPED + 1))
@@ -175,6 +178,30 @@ bad "ldirectord form with port 70000" http 70000 -- "${T[@]}" "$VIP" 80 "$RIP" 7
 bad "negative timeout" http "'-1s'" -- -t -1s "http://$RIP/"
 bad "unknown option" http --frobnicate -- "${T[@]}" --frobnicate "http://$RIP/"
 bad "100 kB URL port" http "http://$RIP:" -- "${T[@]}" "http://$RIP:$LONG/"
+
+# --- vip-arp-check: VIP RIP, no --encap, no --arp-leak (it is the test) -----------------
+bad "VIP equal to RIP" arp "$RIP" -- "${T[@]}" "$RIP" "$RIP"
+bad "multicast VIP" arp 224.0.0.1 -- "${T[@]}" 224.0.0.1 "$RIP"
+bad "IPv6 VIP with an IPv4 RIP" arp 2001:db8::10 -- "${T[@]}" 2001:db8::10 "$RIP"
+bad "--source is the VIP" arp "$VIP" -- "${T[@]}" -s "$VIP" "$VIP" "$RIP"
+bad "--mac is multicast" arp 01:00:5e:00:00:01 -- "${T[@]}" --mac 01:00:5e:00:00:01 "$VIP" "$RIP"
+bad "RIP behind a gateway" arp 198.51.100.200 -- "${T[@]}" "$VIP" 198.51.100.200
+bad "--encap" arp --encap -- "${T[@]}" --encap ipip "$VIP" "$RIP"
+bad "--arp-leak" arp --arp-leak -- "${T[@]}" --arp-leak "$VIP" "$RIP"
+bad "zero attempts" arp "attempts 0" -- "${T[@]}" -a 0 "$VIP" "$RIP"
+bad "unknown interface" arp nosuch0 -- "${T[@]}" -i nosuch0 "$VIP" "$RIP"
+
+# --- vip-http-check: URL RIP ---------------------------------------------------------------
+bad "ftp URL" vip-http ftp://198.51.100.10/ -- "${T[@]}" "ftp://$VIP/" "$RIP"
+bad "URL port 70000" vip-http 70000 -- "${T[@]}" "http://$VIP:70000/" "$RIP"
+bad "URL host equal to RIP" vip-http "$RIP" -- "${T[@]}" "http://$RIP/" "$RIP"
+bad "multicast URL host" vip-http 224.0.0.1 -- "${T[@]}" "http://224.0.0.1/" "$RIP"
+bad "RIP is a word" vip-http not-an-address -- "${T[@]}" "http://$VIP/" not-an-address
+bad "RIP missing" vip-http "1 argument" -- "${T[@]}" "http://$VIP/"
+bad "--source is the VIP" vip-http "$VIP" -- "${T[@]}" -s "$VIP" "http://$VIP/" "$RIP"
+bad "unknown interface" vip-http nosuch0 -- "${T[@]}" -i nosuch0 "http://$VIP/" "$RIP"
+bad "negative timeout" vip-http "'-1s'" -- -t -1s "http://$VIP/" "$RIP"
+bad "--expect-status 600" vip-http 600 -- "${T[@]}" --expect-status 600 "http://$VIP/" "$RIP"
 
 echo "# bad-input cases: $CASES run ($(for t in "${!PER_TOOL[@]}"; do printf '%s=%s ' "$t" "${PER_TOOL[$t]}"; done)), $SKIPPED skipped (tool not built)"
 if ((CASES < 40)); then

@@ -3,8 +3,9 @@
 # trust.sh - shared bits of the "trust under fire" lab tests (issue 7).  Source
 # it after harness.sh.
 #
-#   trust_tools "$@"     reads --icmp PATH [--syn PATH] [--http PATH] [--daemon PATH]:
-#                        sets BIN_ICMP, BIN_SYN, BIN_HTTP, BIN_DAEMON (empty when not
+#   trust_tools "$@"     reads --icmp PATH [--syn PATH] [--http PATH] [--arp PATH]
+#                        [--vip-http PATH] [--daemon PATH]: sets BIN_ICMP, BIN_SYN,
+#                        BIN_HTTP, BIN_ARP, BIN_VIP_HTTP, BIN_DAEMON (empty when not
 #                        given).
 #                        A tool not built yet on this branch is simply not
 #                        passed by CMake, and its cases are reported as skipped.
@@ -13,7 +14,7 @@
 #                        lab teardown ends it with the namespace.
 
 trust_tools() {
-    BIN_ICMP= BIN_SYN= BIN_HTTP= BIN_DAEMON=
+    BIN_ICMP= BIN_SYN= BIN_HTTP= BIN_ARP= BIN_VIP_HTTP= BIN_DAEMON=
     local flag path
     while (($#)); do
         flag=$1 path=${2:-}
@@ -28,6 +29,8 @@ trust_tools() {
             --icmp) BIN_ICMP=$path ;;
             --syn) BIN_SYN=$path ;;
             --http) BIN_HTTP=$path ;;
+            --arp) BIN_ARP=$path ;;
+            --vip-http) BIN_VIP_HTTP=$path ;;
             --daemon) BIN_DAEMON=$path ;;
             *) echo "Bail out! unknown argument $flag"; exit 1 ;;
         esac

@@ -284,3 +284,20 @@ TEST_CASE("command line: --arp-leak on the VIP probes; vip-arp-check is the test
     CHECK(parse(cli, {"vip-arp-check", "--mac", "02:00:00:00:00:11", "-a", "5", "198.51.100.10", "192.0.2.11"}) ==
           std::nullopt);
 }
+
+TEST_CASE("check_probe_target: a target built without parse_probe_target meets the same rules")
+{
+    // vip-http-check takes the VIP from a URL; it must not escape the VIP checks.
+    ProbeTarget t;
+    t.rip = *IpAddress::parse("192.0.2.11");
+    t.port = 80;
+    t.vip = *IpAddress::parse("198.51.100.10");
+    CHECK_NOTHROW(check_probe_target(t));
+    t.vip = *IpAddress::parse("224.0.0.1");
+    CHECK_THROWS_WITH(check_probe_target(t), Catch::StartsWith("bad VIP 224.0.0.1: it must be a unicast address"));
+    t.vip = t.rip;
+    CHECK_THROWS_WITH(check_probe_target(t), Catch::StartsWith("VIP and RIP are both 192.0.2.11"));
+    t.vip = *IpAddress::parse("198.51.100.10");
+    t.rip = *IpAddress::parse("127.0.0.1");
+    CHECK_THROWS_WITH(check_probe_target(t), Catch::StartsWith("bad RIP 127.0.0.1"));
+}

@@ -59,6 +59,11 @@ enum class PortUse { None, Required };
 // ldirectord's `VIP VPORT RIP RPORT` (both). Throws Error naming the bad argument.
 ProbeTarget parse_probe_target(const std::vector<std::string>& args, PortUse ports, std::string_view vip_option);
 
+// What every target must be, however it was read (parse_probe_target, vip-http-check's
+// URL): VIP and RIP unicast (not unspecified, multicast, broadcast or loopback) and not
+// the same address. Throws Error naming the bad one.
+void check_probe_target(const ProbeTarget& t);
+
 std::uint16_t parse_port(std::string_view text, std::string_view what);
 
 // The checks every binary makes of the shared options, each throwing Error that names
