@@ -201,6 +201,12 @@ public:
             return Judgement{icmp_->verdict, fmt::format("{} in answer to the SYN", icmp_->what)};
         if (tcp_ && tcp_->end() == TcpEnd::Refused)
             return Judgement{Verdict::PortClosed, fmt::format("RST in answer to the SYN for port {}", c.port)};
+        // lwIP stops retransmitting its SYN after TCP_SYNMAXRTX (6 in Debian's build,
+        // about 1.8 s at the glue's clock): say so rather than claim the whole deadline.
+        if (tcp_ && !tcp_->ever_established() && tcp_->end() == TcpEnd::GaveUp)
+            return Judgement{Verdict::NoReply,
+                             fmt::format("no SYN-ACK for port {} to {} SYNs, after which the TCP gives up", c.port,
+                                         tcp_->frames_out())};
         if (!tcp_ || !tcp_->ever_established())
             return Judgement{Verdict::NoReply,
                              fmt::format("no SYN-ACK for port {} within {}", c.port, format_duration(options_.timeout))};

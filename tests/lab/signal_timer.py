@@ -5,7 +5,7 @@
 
 Each run starts BIN (with -v, so it traces its steps on stderr) inside network
 namespace NS, waits until the trace shows the step named by --wait-for and the
-process is asleep in ppoll (so the signal provably lands mid-run, not during
+process is asleep in ppoll or poll (so the signal provably lands mid-run, not during
 start-up), sends the signal, and times kill -> waitpid with time.monotonic().
 Per run it checks: exit status exactly 1 (not death by the signal), an
 "interrupted" line on stderr, no child process, no thread besides the main
@@ -27,8 +27,9 @@ import subprocess
 import sys
 import time
 
-# ppoll's number in /proc/PID/syscall (the engine's only blocking call).
-PPOLL = {"x86_64": 271, "aarch64": 73}.get(platform.machine())
+# The numbers in /proc/PID/syscall of the checks' blocking calls: ppoll (the engine)
+# and poll (vip-http-check's transfer); aarch64 has ppoll only.
+WAITS = {"x86_64": {"271", "7"}, "aarch64": {"73"}}.get(platform.machine())
 
 
 def proc_read(pid, name):
@@ -39,15 +40,15 @@ def proc_read(pid, name):
         return ""
 
 
-def asleep_in_ppoll(pid):
+def asleep_waiting(pid):
     stat = proc_read(pid, "stat")
     state = stat.rsplit(")", 1)[-1].split()[0] if stat else "?"
     if state != "S":
         return False
-    if PPOLL is None:
+    if WAITS is None:
         return True
     nr = proc_read(pid, "syscall").split()
-    return bool(nr) and nr[0] == str(PPOLL)
+    return bool(nr) and nr[0] in WAITS
 
 
 def packet_sockets(ns):
@@ -79,9 +80,13 @@ def one_run(args, sig):
     if (running.st_dev, running.st_ino) != (wanted.st_dev, wanted.st_ino):
         problems.append(f"pid {p.pid} runs {os.readlink(f'/proc/{p.pid}/exe')}, not the check")
     # 2. It is asleep waiting for frames or the deadline.
-    while not asleep_in_ppoll(p.pid):
-        if time.monotonic() > deadline or p.poll() is not None:
-            problems.append("never seen asleep in ppoll")
+    while not asleep_waiting(p.pid):
+        if p.poll() is not None:
+            out, rest = p.communicate()
+            err += rest
+            return None, problems + [f"exited ({p.returncode}) before the signal: {(out + err).decode(errors='replace')[-300:]}"]
+        if time.monotonic() > deadline:
+            problems.append("never seen asleep in ppoll or poll")
             break
         time.sleep(0.001)
     children = proc_read(p.pid, f"task/{p.pid}/children").split()

@@ -2,7 +2,8 @@
 # shellcheck source-path=SCRIPTDIR
 # test_signals.sh - SIGTERM / SIGINT / SIGHUP in the middle of a run.
 #
-#   tests/lab/test_signals.sh --icmp PATH [--syn PATH] [--http PATH]
+#   tests/lab/test_signals.sh --icmp PATH [--syn PATH] [--http PATH] [--arp PATH]
+#                             [--vip-http PATH]
 #
 # SPEC: keepalived sends SIGTERM on misc_timeout, ldirectord on checktimeout,
 # and ldirectord reads a check killed by a signal as *up*.  So each signal must
@@ -58,5 +59,19 @@ if [[ -n $BIN_SYN ]]; then
     done
 fi
 
+if [[ -n $BIN_VIP_HTTP ]]; then
+    # The user-space TCP's SYN, retransmitted, never answered.
+    timed "vip-http SIGTERM while waiting for a SYN-ACK" TERM "send " -- \
+        "$BIN_VIP_HTTP" --timeout 10s "http://$LAB_VIP/" "$LAB_RS_NOVIP"
+fi
+
 expect_no_vip_leaks "no frame on the switch asked for or claimed the VIP"
+
+# After the watch's count: vip-arp-check's unicast question about the VIP is one the
+# switch's watch counts (SPEC allows it; it is what the check asks).
+if [[ -n $BIN_ARP ]]; then
+    # Listening for a leak that a healthy realserver never lets out.
+    timed "arp SIGTERM while listening for a leak" TERM "send " -- \
+        "$BIN_ARP" --timeout 10s "$LAB_VIP" "$LAB_RS_HEALTHY"
+fi
 lab_end

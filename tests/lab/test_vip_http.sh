@@ -95,6 +95,10 @@ expect_verdict "300 KiB body, wrong --digest: digest-mismatch" digest-mismatch 1
 # --- the realservers that must fail ----------------------------------------------------
 expect_verdict "no VIP on the realserver: no-reply" no-reply 1 -- \
     in_director "$BIN" --timeout 600ms "$URL/" "$LAB_RS_NOVIP"
+# A deadline past lwIP's SYN retransmissions: the line names the SYNs, not the deadline.
+expect_match "no VIP, --timeout 5s: no-reply naming the SYNs sent" 1 \
+    '^no-reply .*: no SYN-ACK for port [0-9]+ to 7 SYNs, after which the TCP gives up' -- \
+    in_director "$BIN" --timeout 5s "$URL/" "$LAB_RS_NOVIP"
 expect_verdict "VIP but no listener: port-closed" port-closed 1 -- in_director "$BIN" "${T[@]}" "http://$VIP:8081/" "$RS"
 expect_verdict "the TTL trap (a forwarding realserver without the VIP): vip-missing" vip-missing 1 -- \
     in_director "$BIN" "${T[@]}" "$URL/" "$LAB_RS_FORWARD"
