@@ -68,13 +68,30 @@ lab_tool() {
 # 0.3 s into its run, and must exit 1 within a second (never die by the signal:
 # ldirectord would read that as up).
 expect_sigterm_exit() {
-    local desc=$1 pid rc=0 start ms
+    local desc=$1 pid rc=0 start ms ready=true
     shift
+    # --ready CMD: also wait until CMD succeeds (say, the realserver sees the connection).
+    [[ $1 == --ready ]] && { ready=$2; shift 2; }
     [[ $1 == -- ]] && shift
     # `ip netns exec` execs the binary, so $! is the check itself.
     ip netns exec "$LAB_DIRECTOR_NS" "$@" >/dev/null 2>&1 &
     pid=$!
-    sleep 0.3
+    # Mid-run means once the check blocks SIGTERM for its signalfd (SigBlk bit 14 in
+    # /proc/PID/status), the first step of its main. Before that a SIGTERM meets a
+    # process still loading (a fixed 0.3 s wait was not enough on a busy machine:
+    # status 143). 10 s is the hang guard, for --ready too.
+    local i blk
+    for ((i = 0; i < 100; i++)); do
+        blk=$(awk '/^SigBlk:/ { print $2 }' "/proc/$pid/status" 2>/dev/null)
+        [[ -n $blk ]] && (((16#$blk >> 14) & 1)) && $ready && break
+        sleep 0.1
+    done
+    if ((i == 100)); then
+        kill -KILL "$pid" 2>/dev/null
+        wait "$pid" 2>/dev/null
+        lab_fail "$desc" "within 10 s the check never blocked SIGTERM (or its --ready never held)"
+        return
+    fi
     start=$(date +%s%N)
     kill -TERM "$pid"
     wait "$pid" || rc=$?

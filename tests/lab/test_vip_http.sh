@@ -112,7 +112,9 @@ expect_verdict "accepts, never answers: no-reply at the deadline" no-reply 1 -- 
 n=$(conns_8082)
 ((n == 0)) && lab_pass "after the deadline: the connection was reset, none left" ||
     lab_fail "after the deadline: the connection was reset, none left" "$n left"
-expect_sigterm_exit "SIGTERM mid-run: exit 1 at once" -- "$BIN" --timeout 5s "http://$VIP:8082/" "$RS"
+connected_8082() { (($(conns_8082) > 0)); }
+expect_sigterm_exit "SIGTERM mid-run: exit 1 at once" --ready connected_8082 -- \
+    "$BIN" --timeout 5s "http://$VIP:8082/" "$RS"
 n=$(conns_8082)
 ((n == 0)) && lab_pass "after SIGTERM: the connection was reset, none left" ||
     lab_fail "after SIGTERM: the connection was reset, none left" "$n left"
