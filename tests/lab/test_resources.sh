@@ -20,6 +20,9 @@ set -uo pipefail
 trust_tools "$@"
 
 CHECK=$LAB_HARNESS_DIR/resource_check.py
+# The hang guard of each command: a valgrind run has a 5 s deadline and starts slowly
+# (several seconds on a busy machine, vip-http-check with OpenSSL most): ten times that.
+LAB_CMD_TIMEOUT=60
 # Peak RSS bound: the tools link libpcap, libnet, libmnl and libstdc++ and map
 # a 64 KiB capture ring; 16 MiB is generous and still catches a runaway buffer.
 RSS_BOUND_KIB=${VIPCHECK_RSS_BOUND_KIB:-16384}
