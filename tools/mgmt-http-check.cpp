@@ -1,6 +1,6 @@
 // mgmt-http-check: is the application at the realserver's management address healthy?
 // See mgmt-http-check(8).
-#include "vipcheck/http_check.hpp"
+#include "http/http_check.hpp"
 
 int main(int argc, char** argv)
 {

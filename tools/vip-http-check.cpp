@@ -1,5 +1,5 @@
 // vip-http-check: does this realserver serve HTTP(S) correctly on the VIP? See vip-http-check(8).
-#include "vipcheck/vip_http.hpp"
+#include "vip_http/vip_http.hpp"
 
 int main(int argc, char** argv)
 {

@@ -1,5 +1,5 @@
 // vipcheckd: many VIP probes from one resident process. See vipcheckd(8).
-#include "vipcheck/daemon.hpp"
+#include "daemon/daemon.hpp"
 
 int main(int argc, char** argv)
 {

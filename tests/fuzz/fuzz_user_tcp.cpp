@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "vipcheck/packet.hpp"
-#include "vipcheck/user_tcp.hpp"
+#include "vip_http/user_tcp.hpp"
 
 using namespace vipcheck;
 

@@ -2,7 +2,7 @@
 // kind of bad file.
 #include <catch2/catch.hpp>
 
-#include "vipcheck/daemon_config.hpp"
+#include "daemon/daemon_config.hpp"
 
 using namespace vipcheck;
 using namespace std::chrono_literals;

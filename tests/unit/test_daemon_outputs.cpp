@@ -5,9 +5,9 @@
 #include "craft.hpp"
 #include "fixtures.hpp"
 #include "vipcheck/demux.hpp"
-#include "vipcheck/http_server.hpp"
+#include "daemon/http_server.hpp"
 #include "vipcheck/icmp_echo.hpp"
-#include "vipcheck/metrics.hpp"
+#include "daemon/metrics.hpp"
 #include "vipcheck/session.hpp"
 #include "vipcheck/tcp_syn.hpp"
 

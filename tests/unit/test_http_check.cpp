@@ -3,7 +3,7 @@
 
 #include <cerrno>
 
-#include "vipcheck/http_check.hpp"
+#include "http/http_check.hpp"
 
 using namespace vipcheck;
 

@@ -8,8 +8,8 @@
 
 #include "vipcheck/cli.hpp"
 #include "vipcheck/error.hpp"
-#include "vipcheck/http_check.hpp"
-#include "vipcheck/http_options.hpp"
+#include "http/http_check.hpp"
+#include "http/http_options.hpp"
 
 using namespace vipcheck;
 

@@ -5,7 +5,7 @@
 #include <unistd.h>
 
 #include "vipcheck/cli.hpp"
-#include "vipcheck/http_check.hpp"
+#include "http/http_check.hpp"
 #include "vipcheck/tool.hpp"
 #include "vipcheck/error.hpp"
 #include "vipcheck/options.hpp"

@@ -8,7 +8,7 @@
 
 #include <string>
 
-#include "vipcheck/relay.hpp"
+#include "vip_http/relay.hpp"
 
 using namespace vipcheck;
 

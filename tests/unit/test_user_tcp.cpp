@@ -12,7 +12,7 @@
 #include "vipcheck/frames.hpp"
 #include "vipcheck/packet.hpp"
 #include "vipcheck/probe.hpp"
-#include "vipcheck/user_tcp.hpp"
+#include "vip_http/user_tcp.hpp"
 
 using namespace vipcheck;
 using fixtures::ip;

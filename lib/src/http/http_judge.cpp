@@ -1,4 +1,4 @@
-#include "vipcheck/http_judge.hpp"
+#include "http/http_judge.hpp"
 
 #include <fmt/format.h>
 

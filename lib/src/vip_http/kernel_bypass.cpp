@@ -1,4 +1,4 @@
-#include "vipcheck/kernel_bypass.hpp"
+#include "vip_http/kernel_bypass.hpp"
 
 #include <nftables/libnftables.h>
 #include <sys/capability.h>

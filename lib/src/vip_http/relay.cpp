@@ -1,4 +1,4 @@
-#include "vipcheck/relay.hpp"
+#include "vip_http/relay.hpp"
 
 #include <fcntl.h>
 #include <poll.h>

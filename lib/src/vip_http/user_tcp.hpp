@@ -28,7 +28,7 @@
 #include "vipcheck/address.hpp"
 #include "vipcheck/frames.hpp"
 #include "vipcheck/packet.hpp"
-#include "vipcheck/relay.hpp"
+#include "vip_http/relay.hpp"
 
 struct tcp_pcb; // lwIP
 

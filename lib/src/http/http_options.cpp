@@ -1,4 +1,4 @@
-#include "vipcheck/http_options.hpp"
+#include "http/http_options.hpp"
 
 #include <curl/curl.h>
 #include <fmt/format.h>

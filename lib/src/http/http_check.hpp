@@ -10,10 +10,10 @@
 #include <string>
 
 #include "vipcheck/cli.hpp"
-#include "vipcheck/http_judge.hpp"
-#include "vipcheck/http_options.hpp"
-#include "vipcheck/http_transport.hpp"
-#include "vipcheck/md5.hpp"
+#include "http/http_judge.hpp"
+#include "http/http_options.hpp"
+#include "http/http_transport.hpp"
+#include "http/md5.hpp"
 #include "vipcheck/report.hpp"
 #include "vipcheck/signals.hpp"
 #include "vipcheck/trace.hpp"

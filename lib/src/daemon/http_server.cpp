@@ -1,4 +1,4 @@
-#include "vipcheck/http_server.hpp"
+#include "daemon/http_server.hpp"
 
 #include <arpa/inet.h>
 #include <microhttpd.h>

@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "vipcheck/cli.hpp"
-#include "vipcheck/http_transport.hpp"
+#include "http/http_transport.hpp"
 #include "vipcheck/options.hpp"
 
 namespace vipcheck {

@@ -1,4 +1,4 @@
-#include "vipcheck/http_check.hpp"
+#include "http/http_check.hpp"
 
 #include <fmt/format.h>
 

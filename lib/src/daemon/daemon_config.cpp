@@ -1,4 +1,4 @@
-#include "vipcheck/daemon_config.hpp"
+#include "daemon/daemon_config.hpp"
 
 #include <fmt/format.h>
 #include <cerrno>
@@ -10,7 +10,7 @@
 #include "vipcheck/arp_leak.hpp"
 #include "vipcheck/icmp_echo.hpp"
 #include "vipcheck/tcp_syn.hpp"
-#include "yaml_tree.hpp"
+#include "daemon/yaml_tree.hpp"
 
 namespace vipcheck {
 

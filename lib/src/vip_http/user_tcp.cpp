@@ -1,4 +1,4 @@
-#include "vipcheck/user_tcp.hpp"
+#include "vip_http/user_tcp.hpp"
 
 #include <lwip/init.h>
 #include <lwip/ip.h>

@@ -9,7 +9,7 @@
 #include <string>
 #include <string_view>
 
-#include "vipcheck/http_options.hpp"
+#include "http/http_options.hpp"
 #include "vipcheck/verdict.hpp"
 
 namespace vipcheck {

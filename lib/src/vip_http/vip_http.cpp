@@ -1,4 +1,4 @@
-#include "vipcheck/vip_http.hpp"
+#include "vip_http/vip_http.hpp"
 
 #include <poll.h>
 #include <strings.h>
@@ -14,15 +14,15 @@
 #include "vipcheck/deadline.hpp"
 #include "vipcheck/engine.hpp"
 #include "vipcheck/error.hpp"
-#include "vipcheck/http_check.hpp"
-#include "vipcheck/kernel_bypass.hpp"
+#include "http/http_check.hpp"
+#include "vip_http/kernel_bypass.hpp"
 #include "vipcheck/link.hpp"
 #include "vipcheck/neighbour.hpp"
 #include "vipcheck/privilege.hpp"
-#include "vipcheck/relay.hpp"
+#include "vip_http/relay.hpp"
 #include "vipcheck/session.hpp"
 #include "vipcheck/tcp_syn.hpp"
-#include "vipcheck/user_tcp.hpp"
+#include "vip_http/user_tcp.hpp"
 
 namespace vipcheck {
 

@@ -1,4 +1,4 @@
-#include "vipcheck/http_transport.hpp"
+#include "http/http_transport.hpp"
 
 #include <net/if.h>
 #include <strings.h>

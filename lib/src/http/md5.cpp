@@ -1,4 +1,4 @@
-#include "vipcheck/md5.hpp"
+#include "http/md5.hpp"
 
 #include <fmt/format.h>
 #include <openssl/evp.h>

@@ -16,9 +16,9 @@
 #include <vector>
 
 #include "vipcheck/error.hpp"
-#include "vipcheck/http_judge.hpp"
-#include "vipcheck/http_options.hpp"
-#include "vipcheck/md5.hpp"
+#include "http/http_judge.hpp"
+#include "http/http_options.hpp"
+#include "http/md5.hpp"
 #include "vipcheck/report.hpp"
 #include "vipcheck/signals.hpp"
 #include "vipcheck/trace.hpp"

@@ -1,4 +1,4 @@
-#include "yaml_tree.hpp"
+#include "daemon/yaml_tree.hpp"
 
 #include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/exceptions.h>
@@ -9,7 +9,7 @@
 #include <map>
 #include <sstream>
 
-#include "vipcheck/daemon_config.hpp"
+#include "daemon/daemon_config.hpp"
 
 namespace vipcheck {
 

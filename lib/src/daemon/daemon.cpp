@@ -1,4 +1,4 @@
-#include "vipcheck/daemon.hpp"
+#include "daemon/daemon.hpp"
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
@@ -8,12 +8,12 @@
 #include <queue>
 #include <unordered_map>
 
-#include "vipcheck/daemon_config.hpp"
-#include "vipcheck/http_server.hpp"
-#include "vipcheck/metrics.hpp"
+#include "daemon/daemon_config.hpp"
+#include "daemon/http_server.hpp"
+#include "daemon/metrics.hpp"
 #include "vipcheck/privilege.hpp"
 #include "vipcheck/probe_loop.hpp"
-#include "vipcheck/state_files.hpp"
+#include "daemon/state_files.hpp"
 #include "vipcheck/version.hpp"
 
 namespace vipcheck {

@@ -1,6 +1,6 @@
 #include "vipcheck/cli.hpp"
 #include "vipcheck/deadline.hpp"
-#include "vipcheck/http_check.hpp"
+#include "http/http_check.hpp"
 
 namespace vipcheck {
 

@@ -1,4 +1,4 @@
-#include "vipcheck/state_files.hpp"
+#include "daemon/state_files.hpp"
 
 #include <fcntl.h>
 #include <unistd.h>

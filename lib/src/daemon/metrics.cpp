@@ -1,4 +1,4 @@
-#include "vipcheck/metrics.hpp"
+#include "daemon/metrics.hpp"
 
 #include <fmt/format.h>
 
