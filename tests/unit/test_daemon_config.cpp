@@ -93,19 +93,19 @@ TEST_CASE("config: the arp kind, and arp_leak on the others")
           "t.yaml:2: target 'a': field 'arp_leak': '2' is not true or false");
 }
 
-TEST_CASE("config: a target's identity changes with any of its settings, and only then")
+TEST_CASE("config: a target compares equal to its old self until any of its settings changes")
 {
     const auto before = parse_daemon_config(good, "t.yaml");
-    CHECK(parse_daemon_config(good, "t.yaml").targets[1].identity == before.targets[1].identity);
+    CHECK(parse_daemon_config(good, "t.yaml").targets[1] == before.targets[1]);
     std::string changed = good;
     changed.replace(changed.find("port: 443"), 9, "port: 444");
     const auto after = parse_daemon_config(changed, "t.yaml");
-    CHECK(after.targets[0].identity == before.targets[0].identity);
-    CHECK(after.targets[1].identity != before.targets[1].identity);
+    CHECK(after.targets[0] == before.targets[0]);
+    CHECK(after.targets[1] != before.targets[1]);
     // A default that a target inherits is part of it.
     std::string timeout = good;
     timeout.replace(timeout.find("timeout: 300ms"), 14, "timeout: 400ms");
-    CHECK(parse_daemon_config(timeout, "t.yaml").targets[0].identity != before.targets[0].identity);
+    CHECK(parse_daemon_config(timeout, "t.yaml").targets[0] != before.targets[0]);
 }
 
 TEST_CASE("config: a bad file is one message naming the line, the target and the field")

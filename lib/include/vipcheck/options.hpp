@@ -27,6 +27,8 @@ struct OutputOptions {
     bool json = false;
     bool nagios = false;
     bool syslog = false;
+
+    bool operator==(const OutputOptions&) const = default;
 };
 
 // As the user wrote them; validated by make_probe_options / the HTTP check.
@@ -51,6 +53,8 @@ struct ProbeTarget {
     std::uint16_t port = 0;  // the port probed (the virtual port: DR/TUN keep it)
     std::uint16_t rport = 0; // the realserver port as ldirectord passed it
     bool ldirectord_form = false;
+
+    bool operator==(const ProbeTarget&) const = default;
 };
 
 enum class PortUse { None, Required };
@@ -86,6 +90,8 @@ struct ProbeOptions {
     std::uint16_t encap_port = 0;    // GUE's destination port
     bool arp_leak = false;           // also run the ARP-leak test; `up` needs both
     OutputOptions output;
+
+    bool operator==(const ProbeOptions&) const = default;
 };
 
 // Checks every common option and combines it with the target. Throws Error.

@@ -7,6 +7,7 @@
 #include <optional>
 #include <vector>
 
+#include "vipcheck/clock.hpp"
 #include "vipcheck/neighbour.hpp"
 #include "vipcheck/options.hpp"
 #include "vipcheck/probe.hpp"
@@ -14,8 +15,6 @@
 
 namespace vipcheck {
 
-using Clock = std::chrono::steady_clock;
-using TimePoint = Clock::time_point;
 
 // A second ARP answer for the same address from another MAC usually lands within
 // microseconds of the first; holding an `up` this long after resolution lets it show.

@@ -7,6 +7,7 @@
 #include <csignal>
 #include <memory>
 #include <optional>
+#include <string_view>
 
 namespace vipcheck {
 
@@ -28,5 +29,9 @@ private:
 // The first thing each binary's main does, so that a signal during start-up is read,
 // not fatal. On failure it prints "TOOL: why" on stderr and returns nullptr: exit 1.
 std::unique_ptr<SignalWatch> start_signal_watch(const char* tool);
+
+// What a loop does with a signal it read: ends the run with an Error, "interrupted by
+// SIGTERM before a verdict", which each main turns into status 1.
+[[noreturn]] void throw_interrupted(int signo, std::string_view before = "a verdict");
 
 } // namespace vipcheck

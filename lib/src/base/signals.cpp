@@ -53,4 +53,10 @@ std::unique_ptr<SignalWatch> start_signal_watch(const char* tool)
     }
 }
 
+void throw_interrupted(int signo, std::string_view before)
+{
+    const char* name = sigabbrev_np(signo);
+    throw Error(fmt::format("interrupted by {} before {}", name ? name : "a signal", before));
+}
+
 } // namespace vipcheck

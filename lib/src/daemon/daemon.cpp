@@ -111,7 +111,7 @@ std::vector<std::string> Daemon::adopt(DaemonConfig config, TimePoint now)
     targets_.clear();
     for (auto& c : config.targets) {
         auto it = old.find(c.name);
-        if (it != old.end() && it->second->config.identity == c.identity) {
+        if (it != old.end() && it->second->config == c) {
             targets_.push_back(std::move(it->second));
             old.erase(it);
             continue;
@@ -276,16 +276,6 @@ std::optional<HttpReply> Daemon::serve(const HttpRequest& request, const std::fu
     return HttpReply{404, "not found: /metrics, /probe?target=NAME\n"};
 }
 
-timespec until(TimePoint now, TimePoint then)
-{
-    if (then == TimePoint::max())
-        return timespec{3600, 0};
-    if (then <= now) // TimePoint::min() too, which `then - now` would overflow
-        return timespec{0, 0};
-    const auto left = std::max(Duration::zero(), std::chrono::duration_cast<Duration>(then - now));
-    return timespec{static_cast<time_t>(left.count() / 1'000'000'000), static_cast<long>(left.count() % 1'000'000'000)};
-}
-
 int Daemon::once()
 {
     const TimePoint start = Clock::now();
@@ -303,12 +293,12 @@ int Daemon::once()
         fds.clear();
         fds.push_back({signals_.fd(), POLLIN, 0});
         loop_.poll_fds(fds);
-        const timespec wait = until(now, loop_.next_wakeup());
+        const timespec wait = poll_wait(now, loop_.next_wakeup());
         if (ppoll(fds.data(), fds.size(), &wait, nullptr) < 0 && errno != EINTR)
             throw_system_error("ppoll", errno);
         if (fds[0].revents)
             if (auto signo = signals_.pending())
-                throw Error(fmt::format("interrupted by {} before every verdict", sigabbrev_np(*signo)));
+                throw_interrupted(*signo, "every verdict");
     }
     bool all_up = true;
     for (const auto& t : targets_) {
@@ -356,7 +346,7 @@ int Daemon::resident()
             if (ms >= 0)
                 wake = std::min(wake, now + std::chrono::milliseconds(ms));
         }
-        const timespec wait = until(now, wake);
+        const timespec wait = poll_wait(now, wake);
         if (ppoll(fds.data(), fds.size(), &wait, nullptr) < 0 && errno != EINTR)
             throw_system_error("ppoll", errno);
         if (!fds[0].revents)

@@ -197,12 +197,6 @@ TargetConfig read_target(const Reader& r, const YamlNode& t, std::size_t index, 
     if (out.options.timeout > out.interval)
         r.fail(t, fmt::format("{}: timeout {} is longer than its interval {}", who, format_duration(out.options.timeout),
                               format_duration(out.interval)));
-    const ProbeOptions& o = out.options;
-    out.identity = fmt::format("{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}", kind, o.target.vip.str(), o.target.rip.str(),
-                               o.target.port, o.interface, o.source ? o.source->str() : "",
-                               o.mac ? o.mac->str() : "", o.timeout.count(), o.attempts, o.ttl,
-                               o.encap ? encap_name(*o.encap) : "", o.encap_port);
-    out.identity += fmt::format("|{}|{}", o.arp_leak, out.interval.count());
     return out;
 }
 

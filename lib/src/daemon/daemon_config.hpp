@@ -31,9 +31,10 @@ struct TargetConfig {
     const KindEntry* kind = nullptr;
     ProbeOptions options;
     Duration interval = std::chrono::seconds(5);
-    // Every setting, resolved, as one string: two targets with equal identities probe
-    // the same way (a reload keeps the state of a target whose identity is unchanged).
-    std::string identity;
+
+    // Every setting, resolved: equal targets probe the same way, so a reload keeps the
+    // state of a target that compares equal to its old self.
+    bool operator==(const TargetConfig&) const = default;
 };
 
 struct DaemonConfig {

@@ -16,24 +16,6 @@ namespace vipcheck {
 
 namespace {
 
-double ms(Clock::duration d)
-{
-    return std::chrono::duration<double, std::milli>(d).count();
-}
-
-long ceil_ms(Clock::duration d)
-{
-    if (d <= Clock::duration::zero())
-        return 0;
-    return static_cast<long>(std::chrono::ceil<std::chrono::milliseconds>(d).count());
-}
-
-[[noreturn]] void interrupted(int signo)
-{
-    throw Error(fmt::format("interrupted by {} before a verdict",
-                            sigabbrev_np(signo) ? sigabbrev_np(signo) : "a signal"));
-}
-
 // A failure that got an answer from the realserver says more than a timeout.
 bool answered(Verdict v)
 {
@@ -48,7 +30,7 @@ HttpResult run_http_check(const char* tool, const HttpOptions& o, const SignalWa
     const Clock::time_point deadline = start + std::chrono::duration_cast<Clock::duration>(o.timeout);
     const auto interval = std::chrono::duration_cast<Clock::duration>(o.timeout) / o.attempts;
     if (auto signo = signals.pending())
-        interrupted(*signo);
+        throw_interrupted(*signo);
 
     MultiHandle multi(curl_multi_init());
     if (!multi)
@@ -125,7 +107,7 @@ HttpResult run_http_check(const char* tool, const HttpOptions& o, const SignalWa
             throw Error(fmt::format("libcurl: {}", curl_multi_strerror(rc)));
         if (extra[0].revents)
             if (auto signo = signals.pending())
-                interrupted(*signo);
+                throw_interrupted(*signo);
     }
     // The connection is closed before the verdict is told, so that a check leaves no
     // connection behind on the realserver.
@@ -138,7 +120,7 @@ HttpResult run_http_check(const char* tool, const HttpOptions& o, const SignalWa
 
     HttpResult result;
     Outcome& out = result.outcome;
-    out.elapsed_ms = ms(Clock::now() - start);
+    out.elapsed_ms = to_ms(Clock::now() - start);
     out.subject = o.target.display;
     if (!o.target.host_header.empty())
         out.subject += fmt::format(" [Host: {}]", o.target.host_header);

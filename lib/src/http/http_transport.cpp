@@ -15,13 +15,6 @@ namespace vipcheck {
 
 namespace {
 
-long ceil_ms(Clock::duration d)
-{
-    if (d <= Clock::duration::zero())
-        return 0;
-    return static_cast<long>(std::chrono::ceil<std::chrono::milliseconds>(d).count());
-}
-
 void append(Slist& list, const std::string& item)
 {
     curl_slist* head = curl_slist_append(list.get(), item.c_str());

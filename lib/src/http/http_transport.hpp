@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "vipcheck/clock.hpp"
 #include "vipcheck/error.hpp"
 #include "http/http_judge.hpp"
 #include "http/http_options.hpp"
@@ -25,7 +26,6 @@
 
 namespace vipcheck {
 
-using Clock = std::chrono::steady_clock;
 
 class CurlGlobal {
 public:

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "vipcheck/arp_leak.hpp"
+#include "vipcheck/clock.hpp"
 #include "vipcheck/error.hpp"
 #include "vipcheck/link.hpp"
 #include "vipcheck/privilege.hpp"
@@ -16,11 +17,6 @@
 namespace vipcheck {
 
 namespace {
-
-double ms(Duration d)
-{
-    return std::chrono::duration<double, std::milli>(d).count();
-}
 
 // The probe's own source when a tunnel carries another family than the RIP's (4in6,
 // 6in4): an address of ours in the VIP's family on the probe's interface, where the
@@ -43,17 +39,6 @@ IpAddress inner_source(RouteLookup& routes, const InterfaceInfo& interface, cons
     return *chosen;
 }
 
-[[noreturn]] void interrupted(int signo)
-{
-    throw Error(fmt::format("interrupted by {} before a verdict", sigabbrev_np(signo) ? sigabbrev_np(signo) : "a signal"));
-}
-
-timespec until(TimePoint now, TimePoint then)
-{
-    const auto left = std::max(Duration::zero(), std::chrono::duration_cast<Duration>(then - now));
-    return timespec{static_cast<time_t>(left.count() / 1'000'000'000), static_cast<long>(left.count() % 1'000'000'000)};
-}
-
 } // namespace
 
 Outcome describe(const ProbeSession& s, const ProbeKind& kind, Duration timeout_value, TimePoint start)
@@ -61,7 +46,7 @@ Outcome describe(const ProbeSession& s, const ProbeKind& kind, Duration timeout_
     const ProbeContext& c = s.context();
     Outcome out;
     out.verdict = s.verdict();
-    out.elapsed_ms = ms(Clock::now() - start);
+    out.elapsed_ms = to_ms(Clock::now() - start);
     const bool mac_known = s.resolved() && !c.remote_mac.is_zero();
     out.subject = fmt::format("{} on {}{} via {} src {}", c.vip.str(), c.rip.str(),
                               mac_known ? " [" + c.remote_mac.str() + "]" : std::string(), c.ifname, c.source.str());
@@ -69,7 +54,7 @@ Outcome describe(const ProbeSession& s, const ProbeKind& kind, Duration timeout_
         out.subject += fmt::format(" encap {}{}", encap_name(c.tunnel->type),
                                    c.routed() ? " gateway " + c.next_hop.str() : std::string());
     if (s.rtt())
-        out.rtt_ms = ms(*s.rtt());
+        out.rtt_ms = to_ms(*s.rtt());
     const std::string timeout = format_duration(timeout_value);
     switch (out.verdict) {
     case Verdict::MacConflict: {
@@ -213,7 +198,7 @@ Outcome run_probe(const ProbeOptions& o, const ProbeKind& kind, const SignalWatc
                   TimePoint start)
 {
     if (auto signo = signals.pending())
-        interrupted(*signo);
+        throw_interrupted(*signo);
     RouteLookup routes;
     const ProbePlan probe = plan_probe(o, routes, trace);
     const Route& route = probe.route;
@@ -247,12 +232,12 @@ Outcome run_probe(const ProbeOptions& o, const ProbeKind& kind, const SignalWatc
         if (session.finished(now))
             break;
         pollfd fds[2] = {{link.fd(), POLLIN, 0}, {signals.fd(), POLLIN, 0}};
-        const timespec wait = until(now, session.next_wakeup());
+        const timespec wait = poll_wait(now, session.next_wakeup());
         if (ppoll(fds, 2, &wait, nullptr) < 0 && errno != EINTR)
             throw_system_error("ppoll", errno);
         if (fds[1].revents)
             if (auto signo = signals.pending())
-                interrupted(*signo);
+                throw_interrupted(*signo);
         if (fds[0].revents) {
             link.drain([&](Bytes bytes) { session.on_frame({bytes, link.ifindex()}, Clock::now(), builder, out); });
             flush();

@@ -21,15 +21,6 @@ std::string session_capture_filter(const ProbeKind& kind, const ProbeContext& c,
     return filter;
 }
 
-namespace {
-
-double ms(Duration d)
-{
-    return std::chrono::duration<double, std::milli>(d).count();
-}
-
-} // namespace
-
 ProbeSession::ProbeSession(const ProbeKind& kind, ProbeContext context, SessionPlan plan, TimePoint start,
                            const Trace& trace)
     : kind_(kind),
@@ -184,7 +175,7 @@ void ProbeSession::on_frame(const CapturedFrame& f, TimePoint now, FrameBuilder&
     }
     rtt_ = now - sent_at_[static_cast<std::size_t>(evidence->attempt)];
     if (trace_.enabled())
-        trace_.step("reply", "{} for probe {} in {:.3f} ms: {}", evidence->what, evidence->attempt + 1, ms(*rtt_),
+        trace_.step("reply", "{} for probe {} in {:.3f} ms: {}", evidence->what, evidence->attempt + 1, to_ms(*rtt_),
                     describe_frame(f.bytes));
     for (auto& frame : kind_.after(b, context_, *evidence)) {
         if (trace_.enabled())

@@ -59,16 +59,6 @@ bool holds_address(RouteLookup& routes, const IpAddress& address)
     }
 }
 
-double ms(Clock::duration d)
-{
-    return std::chrono::duration<double, std::milli>(d).count();
-}
-
-[[noreturn]] void interrupted(int signo)
-{
-    throw Error(fmt::format("interrupted by {} before a verdict", sigabbrev_np(signo) ? sigabbrev_np(signo) : "a signal"));
-}
-
 } // namespace
 
 class VipConnector final : public Connector {
@@ -171,7 +161,7 @@ public:
             if (!established_at_ && tcp_->ever_established()) {
                 established_at_ = now;
                 trace_.step("tcp", "established with {} port {} in {:.3f} ms", plan_.context.vip.str(),
-                            plan_.context.port, ms(now - *syn_at_));
+                            plan_.context.port, to_ms(now - *syn_at_));
             }
         }
         // A connection proven dead ends libcurl's wait at once.
@@ -248,7 +238,7 @@ public:
                 if (auto signo = signals.pending()) {
                     tcp_->abort();
                     flush();
-                    interrupted(*signo);
+                    throw_interrupted(*signo);
                 }
         }
         trace_.step("tcp", "closed: {} segments in, {} out, {} withheld, {} partial checksums completed, {} out of "
@@ -276,7 +266,7 @@ public:
         };
         Field connect{"connect_ms", nullptr};
         if (established_at_ && syn_at_)
-            connect.value = ms(*established_at_ - *syn_at_);
+            connect.value = to_ms(*established_at_ - *syn_at_);
         fields.push_back(connect);
         out.fields.insert(out.fields.begin() + 1, fields.begin(), fields.end());
     }
