@@ -87,6 +87,9 @@ TEST_CASE("config: the arp kind, and arp_leak on the others")
     CHECK(c.targets[0].kind->name == "arp");
     CHECK(c.targets[0].kind->kind.is_arp_leak_test());
     CHECK(c.targets[1].options.arp_leak);
+    CHECK(error_of("targets:\n  - {name: web.proven, kind: icmp, vip: 192.0.2.20, rip: 192.0.2.11}\n") ==
+          "t.yaml:2: targets[0]: field 'name': 'web.proven' ends with '.proven', the suffix of every target's second "
+          "state file: choose another name");
     CHECK(error_of("targets:\n  - {name: a, kind: arp, vip: 192.0.2.20, rip: 192.0.2.11, arp_leak: true}\n") ==
           "t.yaml:2: target 'a': field 'arp_leak': kind arp is the ARP-leak test itself");
     CHECK(error_of("targets:\n  - {name: a, kind: syn, port: 80, vip: 192.0.2.20, rip: 192.0.2.11, arp_leak: 2}\n") ==

@@ -3,7 +3,11 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include <unistd.h>
+
+#include <cerrno>
 #include <csignal>
+#include <cstring>
 #include <memory>
 #include <queue>
 #include <unordered_map>
@@ -39,7 +43,6 @@ struct Target {
     std::optional<Outcome> last;
     std::map<std::string, std::uint64_t> totals;
     std::vector<DeferredRequest> waiting; // /probe requests for the run in flight
-    std::optional<bool> state_file_up;    // what DIR/NAME holds now
 };
 
 double seconds(double ms) { return ms / 1000; }
@@ -83,7 +86,7 @@ private:
     void submit_due(TimePoint now);
     void collect(TimePoint now);
     void record(Target& t, const Outcome& o);
-    void write_state(Target& t, bool up);
+    void write_state(const std::string& name, bool up);
     TimePoint next_due() const;
     std::optional<HttpReply> serve(const HttpRequest& request, const std::function<DeferredRequest()>& defer);
     std::string metrics() const;
@@ -99,6 +102,7 @@ private:
     std::priority_queue<Due, std::vector<Due>, std::greater<>> schedule_;
     std::uint64_t next_id_ = 1;
     std::unique_ptr<HttpServer> http_;
+    std::optional<StateFiles> state_; // --state-dir, resident only
 };
 
 // Takes a new configuration: a target whose every setting is unchanged keeps its state
@@ -149,15 +153,16 @@ void Daemon::reload(TimePoint now)
         const auto removed = adopt(std::move(config), now);
         fmt::print(stderr, "{}: reloaded {}: {} target{}\n", tool, options_.config, targets_.size(),
                    targets_.size() == 1 ? "" : "s");
-        if (!options_.state_dir.empty()) {
+        if (state_) {
+            // A new or changed target is down until its first result proves it.
             for (auto& t : targets_)
-                if (!t->state_file_up)
-                    write_state(*t, false);
+                if (!t->last)
+                    write_state(t->config.name, false);
             // keepalived keeps a file's last value for as long as it reads the file: a
             // target nobody probes any more must not stay up there.
             for (const auto& name : removed)
                 try {
-                    write_state_file(options_.state_dir, name, false);
+                    state_->retire(name);
                 } catch (const Error& e) {
                     fmt::print(stderr, "{}: {}\n", tool, e.what());
                 }
@@ -197,11 +202,10 @@ TimePoint Daemon::next_due() const
     return schedule_.empty() ? TimePoint::max() : schedule_.top().first;
 }
 
-void Daemon::write_state(Target& t, bool up)
+void Daemon::write_state(const std::string& name, bool up)
 {
     try {
-        write_state_file(options_.state_dir, t.config.name, up);
-        t.state_file_up = up;
+        state_->record(name, up);
     } catch (const Error& e) {
         // Next result tries again; keepalived meanwhile reads the previous value.
         fmt::print(stderr, "{}: {}\n", tool, e.what());
@@ -216,8 +220,8 @@ void Daemon::record(Target& t, const Outcome& o)
         fmt::print(stderr, "{}: {}\n", tool, target_line(t, o));
     t.last = o;
     const bool up = o.verdict == Verdict::Up;
-    if (!options_.state_dir.empty() && t.state_file_up != up)
-        write_state(t, up);
+    if (state_)
+        write_state(t.config.name, up);
     for (const auto& w : t.waiting)
         http_->answer(w, {200, format_probe(o, seconds(o.elapsed_ms))});
     t.waiting.clear();
@@ -314,11 +318,13 @@ int Daemon::resident()
 {
     // A state directory that cannot be written is a start-up error: keepalived would
     // otherwise go on reading whatever the files held before.
-    if (!options_.state_dir.empty())
-        for (auto& t : targets_) {
-            write_state_file(options_.state_dir, t->config.name, false);
-            t->state_file_up = false;
-        }
+    if (!options_.state_dir.empty()) {
+        if (access(options_.state_dir.c_str(), W_OK | X_OK) < 0)
+            throw Error(fmt::format("cannot write state files in {}: {}", options_.state_dir, std::strerror(errno)));
+        state_.emplace(options_.state_dir);
+        for (auto& t : targets_)
+            state_->adopt(t->config.name);
+    }
     if (!options_.listen.empty())
         http_ = std::make_unique<HttpServer>(parse_listen_address(options_.listen),
                                              [this](const HttpRequest& r, const std::function<DeferredRequest()>& d) {

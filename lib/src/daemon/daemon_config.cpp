@@ -10,6 +10,7 @@
 #include "vipcheck/arp_leak.hpp"
 #include "vipcheck/icmp_echo.hpp"
 #include "vipcheck/tcp_syn.hpp"
+#include "daemon/state_files.hpp"
 #include "daemon/yaml_tree.hpp"
 
 namespace vipcheck {
@@ -125,6 +126,10 @@ TargetConfig read_target(const Reader& r, const YamlNode& t, std::size_t index, 
         r.fail(*name, fmt::format("targets[{}]: field 'name': '{}' must be letters, digits, '.', '_' or '-' (it "
                                   "names the state file)",
                                   index, out.name));
+    if (out.name.ends_with(proven_suffix))
+        r.fail(*name, fmt::format("targets[{}]: field 'name': '{}' ends with '{}', the suffix of every target's "
+                                  "second state file: choose another name",
+                                  index, out.name, proven_suffix));
     const std::string who = fmt::format("target '{}'", out.name);
     const auto field = [&](const char* key) { return fmt::format("{}: field '{}'", who, key); };
 
