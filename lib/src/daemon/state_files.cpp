@@ -43,4 +43,40 @@ void write_state_file(const std::string& dir, const std::string& name, bool up)
     }
 }
 
+void StateFiles::start(const std::vector<std::string>& names)
+{
+    for (const auto& name : names) {
+        write_state_file(dir_, name, false);
+        holds_[name] = false;
+    }
+}
+
+void StateFiles::adopt(const std::vector<std::string>& started, const std::vector<std::string>& removed)
+{
+    for (const auto& name : started)
+        write(name, false);
+    for (const auto& name : removed) {
+        write(name, false);
+        holds_.erase(name);
+    }
+}
+
+void StateFiles::set(const std::string& name, bool up)
+{
+    const auto it = holds_.find(name);
+    if (it == holds_.end() || it->second != up)
+        write(name, up);
+}
+
+void StateFiles::write(const std::string& name, bool up)
+{
+    try {
+        write_state_file(dir_, name, up);
+        holds_[name] = up;
+    } catch (const Error& e) {
+        holds_.erase(name);
+        fmt::print(stderr, "vipcheckd: {}\n", e.what());
+    }
+}
+
 } // namespace vipcheck
