@@ -1,7 +1,13 @@
 // vipcheckd's pure parts beside the config and the scheduler: which session a frame
 // names (demux), the shared resolution's entry into a session, the Prometheus text and
-// its adapter, the endpoint's routing, and --check's summary.
+// its adapter, the endpoint's routing, --check's summary and the state files.
 #include <catch2/catch.hpp>
+
+#include <stdlib.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
 
 #include "craft.hpp"
 #include "fixtures.hpp"
@@ -11,6 +17,7 @@
 #include "daemon/http_server.hpp"
 #include "vipcheck/icmp_echo.hpp"
 #include "daemon/metrics.hpp"
+#include "daemon/state_files.hpp"
 #include "vipcheck/session.hpp"
 #include "vipcheck/tcp_syn.hpp"
 
@@ -288,6 +295,50 @@ TEST_CASE("probe endpoint: blackbox_exporter's names")
     CHECK_THAT(text, Catch::Contains("\nprobe_success 0\n"));
     CHECK_THAT(text, Catch::Contains("\nprobe_duration_seconds 0.001500\n"));
     CHECK_THAT(text, Catch::Contains("\nvipcheck_probe_verdict{verdict=\"vip-missing\"} 1\n"));
+}
+
+TEST_CASE("state files: 1 until proven, 0 when up, 1 for good when a reload removes the target")
+{
+    // A directory of the test's own, removed with everything in it.
+    struct TempDir {
+        std::string path;
+        TempDir()
+        {
+            std::string pattern = (std::filesystem::temp_directory_path() / "vipcheck-state.XXXXXX").string();
+            REQUIRE(mkdtemp(pattern.data()));
+            path = pattern;
+        }
+        ~TempDir() { std::filesystem::remove_all(path); }
+    } dir;
+    const auto holds = [&](const char* name) {
+        std::ifstream in(dir.path + "/" + name);
+        std::stringstream text;
+        text << in.rdbuf();
+        return in ? text.str() : std::string("(none)");
+    };
+    StateFiles files(dir.path);
+    files.start({"web-rs1", "web-rs2"});
+    CHECK(holds("web-rs1") == "1\n");
+    CHECK(holds("web-rs2") == "1\n");
+    files.set("web-rs1", true);
+    files.set("web-rs2", true);
+    CHECK(holds("web-rs1") == "0\n");
+    files.set("web-rs2", false);
+    CHECK(holds("web-rs2") == "1\n");
+    files.set("web-rs2", true);
+    // A reload: web-rs2 changed (not proven again yet), web-rs1 removed, web-rs3 new.
+    files.adopt({"web-rs2", "web-rs3"}, {"web-rs1"});
+    CHECK(holds("web-rs1") == "1\n");
+    CHECK(holds("web-rs2") == "1\n");
+    CHECK(holds("web-rs3") == "1\n");
+    // Only the targets' files: the temporary one was renamed over them.
+    std::size_t entries = 0;
+    for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator(dir.path))
+        ++entries;
+    CHECK(entries == 3);
+
+    StateFiles nowhere(dir.path + "/missing");
+    CHECK_THROWS_WITH(nowhere.start({"web-rs1"}), Catch::Contains(dir.path + "/missing/.+web-rs1"));
 }
 
 TEST_CASE("--listen: address forms")
