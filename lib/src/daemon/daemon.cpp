@@ -34,8 +34,6 @@ std::string target_json(const ScheduledTarget& t, const Outcome& o)
     return format_json(named);
 }
 
-std::string plural(std::size_t n, const char* word) { return fmt::format("{} {}{}", n, word, n == 1 ? "" : "s"); }
-
 std::string url(const ListenAddress& a)
 {
     const bool v6 = a.address.find(':') != std::string::npos;
@@ -58,7 +56,11 @@ LoopLimits limits(const DaemonConfig& c)
 class Daemon {
 public:
     Daemon(const DaemonOptions& options, DaemonConfig config, const SignalWatch& signals)
-        : options_(options), trace_(tool, options.verbose), signals_(signals), loop_(limits(config), trace_)
+        : options_(options),
+          trace_(tool, options.verbose),
+          signals_(signals),
+          loop_(limits(config), trace_),
+          summary_(describe_config(config))
     {
         const auto now = std::chrono::system_clock::now();
         status_.version = version_string;
@@ -85,6 +87,7 @@ private:
     Scheduler scheduler_;
     DaemonMetrics status_;
     std::optional<StateFiles> state_files_;
+    std::string summary_; // of the configuration at start, for the first log line
     std::unique_ptr<Endpoint> endpoint_; // after what its handler reads
 };
 
@@ -108,7 +111,7 @@ void Daemon::start(TimePoint now)
     if (options_.listen)
         endpoint_ = std::make_unique<Endpoint>(*options_.listen, scheduler_, status_,
                                                [this](const ScheduledTarget& t) { submit(t, Clock::now()); });
-    fmt::print(stderr, "{}: probing {}{}{}\n", tool, plural(scheduler_.targets().size(), "target"),
+    fmt::print(stderr, "{}: probing {}{}{}\n", tool, summary_,
                options_.listen ? ", serving " + url(*options_.listen) : "",
                options_.state_dir.empty() ? "" : ", state files in " + options_.state_dir);
 }
@@ -143,10 +146,12 @@ void Daemon::reload(TimePoint now)
         fmt::print(stderr, "{}: reload failed, keeping the previous configuration: {}\n", tool, e.what());
         return;
     }
+    const std::string summary = describe_config(config);
     const Adoption changed = scheduler_.adopt(std::move(config.targets), now);
     status_.reload_successful = true;
     status_.reload_success_seconds = unix_seconds(std::chrono::system_clock::now());
-    fmt::print(stderr, "{}: reloaded {}: {}\n", tool, options_.config, plural(scheduler_.targets().size(), "target"));
+    // The line --check prints: what the reload would take is what it took.
+    fmt::print(stderr, "{}: reloaded {}: {}\n", tool, options_.config, summary);
     if (endpoint_)
         endpoint_->retire(changed.retired);
     if (state_files_)
