@@ -81,15 +81,17 @@ int vipcheckd_main(int argc, const char* const* argv)
                  "Prometheus metrics, or one round with --once.",
                  tool);
     app.add_option("-c,--config", o.config, "The YAML file of targets (see vipcheckd(8))")->required();
-    auto* once = app.add_flag("--once", o.once, "Probe every target once, print one line each, exit 0 only if all are up");
+    auto* once =
+        app.add_flag("--once", o.once, "Probe every target once, print one line each, exit 0 only if all are up");
     app.add_flag("--json", o.json, "With --once: one JSON object per target and line (NDJSON)")->needs(once);
     app.add_flag("--check", check,
                  "Read and check the configuration (and --listen, --state-dir), print a summary, probe nothing: exit 0 "
                  "if vipcheckd would take it")
         ->excludes(once);
-    auto* listen_option =
-        app.add_option("--listen", listen, "Serve /metrics and /probe?target=NAME on ADDR:PORT (default address 127.0.0.1)")
-            ->excludes(once);
+    auto* listen_option = app.add_option("--listen", listen,
+                                         "Serve /metrics and /probe?target=NAME on ADDR:PORT (default address "
+                                         "127.0.0.1)")
+                              ->excludes(once);
     app.add_option("--state-dir", o.state_dir, "Keep DIR/NAME holding 0 (up) or 1 for each target, for keepalived");
     app.add_flag("-v,--verbose", o.verbose, "Trace the probe loop on stderr");
     app.set_version_flag("--version", std::string(tool) + " " + version_string);

@@ -73,7 +73,10 @@ public:
 
 private:
     void start(TimePoint now);
-    void submit(const ScheduledTarget& t, TimePoint now) { loop_.submit(t.id, t.config.kind->kind, t.config.options, now); }
+    void submit(const ScheduledTarget& t, TimePoint now)
+    {
+        loop_.submit(t.id, t.config.kind->kind, t.config.options, now);
+    }
     void collect();
     void reload(TimePoint now);
     // A signal read: nullopt to go on, or the exit status.

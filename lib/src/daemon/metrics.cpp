@@ -81,7 +81,8 @@ std::string format_metrics(const DaemonMetrics& daemon, const std::vector<Target
     family(out, "vipcheck_runs_total", "counter", "Probes of the target since it started.");
     for (const auto& t : targets)
         out += fmt::format("vipcheck_runs_total{{{}}} {}\n", labels(t), t.runs);
-    family(out, "vipcheck_failed_runs_total", "counter", "Probes of the target since it started whose verdict was not up.");
+    family(out, "vipcheck_failed_runs_total", "counter",
+           "Probes of the target since it started whose verdict was not up.");
     for (const auto& t : targets)
         out += fmt::format("vipcheck_failed_runs_total{{{}}} {}\n", labels(t), t.failed);
     family(out, "vipcheck_probes_total", "counter", "Probes run since the target started, by the verdicts it had.");
