@@ -8,8 +8,9 @@
 # --once over every lab realserver, IPv4 and IPv6, icmp, syn and arp, must give each
 # target the verdict the one-shot tool gives it; --json is NDJSON with the documented
 # members; bad configuration files are one line naming the target and the field;
-# resident mode writes state files, keeps unchanged targets' state across SIGHUP,
-# keeps the old configuration when the new file is bad, and exits 0 on SIGTERM.
+# --check checks a file and opens no socket; resident mode writes state files, keeps
+# unchanged targets' state across SIGHUP, keeps the old configuration when the new
+# file is bad (and says so in /metrics), and exits 0 on SIGTERM.
 set -uo pipefail
 if (($# != 4)); then
     echo "usage: $0 PATH/TO/vipcheckd PATH/TO/vip-icmp-check PATH/TO/vip-syn-check PATH/TO/vip-arp-check" >&2
@@ -171,6 +172,51 @@ else
     _lab_show_capture
 fi
 
+# ---- --check: the whole file checked, one summary line, nothing sent -------------------
+# keepalived -t's use: the unit's ExecReload runs it first, so a bad file fails the
+# reload visibly. strace shows every socket it opens: none (vipcheckd(8), --check).
+command -v strace >/dev/null || lab_fail "strace is installed (the --check section needs it)"
+sockets() { grep -c 'socket(' "$C/strace"; }
+icmp=0 syn=0 arp=0 leak=0
+for name in "${!KIND[@]}"; do
+    case ${KIND[$name]} in icmp) icmp=$((icmp + 1)) ;; syn) syn=$((syn + 1)) ;; arp) arp=$((arp + 1)) ;; esac
+    [[ ${ARGS[$name]} == --arp-leak* ]] && leak=$((leak + 1))
+done
+want="vipcheckd: $C/all.yaml: ${#KIND[@]} targets ($icmp icmp, $syn syn, $arp arp; $leak with arp_leak) on 11 realservers and 2 VIPs, every 5s, timeout 500ms"
+rm -f "$C/strace"
+lab_run in_director strace -f -qq -e trace=socket -o "$C/strace" "$D" --check --config "$C/all.yaml" \
+    --listen 127.0.0.1:9105 --state-dir "$C"
+if ((LAB_RC == 0)) && [[ $LAB_OUT == "$want" && -z $LAB_ERR ]]; then
+    lab_pass "--check: a valid file is exit 0 and one summary line ($LAB_OUT)"
+else
+    lab_fail "--check: a valid file is exit 0 and one summary line" "want: $want"
+    _lab_show_capture
+fi
+if [[ -e $C/strace && $(sockets) == 0 ]]; then
+    lab_pass "--check of a valid file opens no socket (no capture, no listener)"
+else
+    lab_fail "--check of a valid file opens no socket" "$(grep 'socket(' "$C/strace")"
+fi
+rm -f "$C/strace"
+lab_run in_director strace -f -qq -e trace=socket -o "$C/strace" "$D" --check --config "$C/bad-address.yaml"
+if ((LAB_RC == 1)) && [[ $LAB_ERR =~ ^vipcheckd:\ .*/bad-address.yaml:2:\ target\ \'rs1\':\ bad\ RIP && -z $LAB_OUT ]] &&
+    [[ $(grep -c '' <<<"$LAB_ERR") == 1 && -e $C/strace && $(sockets) == 0 ]]; then
+    lab_pass "--check: a bad file is exit 1, one line with FILE:LINE, no socket ($LAB_ERR)"
+else
+    lab_fail "--check: a bad file is exit 1, one line with FILE:LINE, no socket" "$(grep 'socket(' "$C/strace")"
+    _lab_show_capture
+fi
+# The same trace of --once does see the capture: the two checks above can fail.
+printf 'targets:\n  - {name: h4, kind: icmp, vip: %s, rip: %s}\n' "$LAB_VIP" "$LAB_RS_HEALTHY" >"$C/one.yaml"
+rm -f "$C/strace"
+lab_run in_director strace -f -qq -e trace=socket -o "$C/strace" "$D" --config "$C/one.yaml" --once
+if grep -q 'socket(AF_PACKET' "$C/strace"; then
+    lab_pass "strace sees --once open its AF_PACKET capture"
+else
+    lab_fail "strace sees --once open its AF_PACKET capture" "$(cat "$C/strace")"
+fi
+expect_usage_error "--check with --once is a usage error" -- in_director "$D" --config "$C/all.yaml" --check --once
+
 # ---- resident: state files, SIGHUP, SIGTERM -------------------------------------------
 S=$LAB_TMP/vipcheckd-state
 mkdir -p "$S"
@@ -207,6 +253,29 @@ else
     lab_fail "state files: keep 0 (up), change and drop 1" "$(head -v "$S"/* 2>&1 | tr '\n' ' ')" "$(cat "$LAB_TMP/d.err")"
 fi
 wait_for 10 has_metric vipcheck_probes_total change
+gauge() { # gauge NAME: the value of a sample without labels, or empty
+    ip netns exec "$LAB_DIRECTOR_NS" curl -s -m 5 "http://127.0.0.1:$PORT/metrics" | awk -v m="$1" '$1 == m { print $2; exit }'
+}
+later() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a != "" && b != "" && b + 0 > a + 0) }'; }
+build=$(ip netns exec "$LAB_DIRECTOR_NS" curl -s -m 5 "http://127.0.0.1:$PORT/metrics" | grep -E '^vipcheck_build_info\{version="[^"]+"\} 1$')
+if [[ -n $build && $(gauge vipcheckd_config_last_reload_successful) == 1 ]]; then
+    lab_pass "/metrics: $build, the configuration taken (last_reload_successful 1)"
+else
+    lab_fail "/metrics: build_info and last_reload_successful 1" "build '$build', reload '$(gauge vipcheckd_config_last_reload_successful)'"
+fi
+keep_runs=$(metric vipcheck_runs_total keep) keep_failed=$(metric vipcheck_failed_runs_total keep)
+change_failed=$(metric vipcheck_failed_runs_total change)
+if [[ -n $keep_runs && $keep_failed == 0 && -n $change_failed ]] && ((keep_runs > 0 && change_failed > 0)); then
+    lab_pass "/metrics: runs and failed runs per target (keep $keep_runs runs, 0 failed; change $change_failed failed)"
+else
+    lab_fail "/metrics: runs and failed runs per target" "keep '$keep_runs' runs, '$keep_failed' failed; change '$change_failed' failed"
+fi
+if has_metric vipcheck_rtt_seconds keep && ! has_metric vipcheck_rtt_seconds change; then
+    lab_pass "/metrics: a reply time for the target that replied ($(metric vipcheck_rtt_seconds keep) s), none for no-reply"
+else
+    lab_fail "/metrics: a reply time for the target that replied, none for no-reply" "keep '$(metric vipcheck_rtt_seconds keep)', change '$(metric vipcheck_rtt_seconds change)'"
+fi
+reload_at=$(gauge vipcheckd_config_last_reload_success_timestamp_seconds)
 # change's no-reply runs: counted before the reload, gone after it (a new target).
 no_replies() {
     ip netns exec "$LAB_DIRECTOR_NS" curl -s -m 5 "http://127.0.0.1:$PORT/metrics" |
@@ -217,6 +286,12 @@ sed -e "s/rip: $LAB_RS_NOVIP/rip: $LAB_RS_HEALTHY/" -e '/name: drop/d' -e '/name
 cp "$C/run2.yaml" "$C/run.yaml"
 kill -HUP "$DPID"
 if wait_for 10 grep -q "reloaded" "$LAB_TMP/d.err"; then lab_pass "SIGHUP reloads"; else lab_fail "SIGHUP reloads" "$(cat "$LAB_TMP/d.err")"; fi
+reloaded_at=$(gauge vipcheckd_config_last_reload_success_timestamp_seconds)
+if [[ $(gauge vipcheckd_config_last_reload_successful) == 1 ]] && later "$reload_at" "$reloaded_at"; then
+    lab_pass "SIGHUP: last_reload_successful 1, its time moved ($reload_at -> $reloaded_at)"
+else
+    lab_fail "SIGHUP: last_reload_successful 1, its time moved" "'$(gauge vipcheckd_config_last_reload_successful)', '$reload_at' -> '$reloaded_at'"
+fi
 keep_after=$(metric vipcheck_probes_total keep) change_after=$(no_replies)
 if [[ -n $keep_before && -n $keep_after ]] && ((keep_after >= keep_before)); then
     lab_pass "SIGHUP: the unchanged target keeps its counters ($keep_before -> $keep_after runs)"
@@ -240,9 +315,20 @@ if wait_for 10 grep -q "reload failed, keeping the previous configuration: .*tar
 else
     lab_fail "SIGHUP with a bad file: logged" "$(cat "$LAB_TMP/d.err")"
 fi
-k1=$(metric vipcheck_probes_total keep)
+if [[ $(gauge vipcheckd_config_last_reload_successful) == 0 &&
+    $(gauge vipcheckd_config_last_reload_success_timestamp_seconds) == "$reloaded_at" ]]; then
+    lab_pass "SIGHUP with a bad file: last_reload_successful 0, the time of the configuration in use kept"
+else
+    lab_fail "SIGHUP with a bad file: last_reload_successful 0" "'$(gauge vipcheckd_config_last_reload_successful)', time '$(gauge vipcheckd_config_last_reload_success_timestamp_seconds)' (was '$reloaded_at')"
+fi
+k1=$(metric vipcheck_probes_total keep) r1=$(gauge vipcheckd_last_result_timestamp_seconds)
 sleep 1
-k2=$(metric vipcheck_probes_total keep)
+k2=$(metric vipcheck_probes_total keep) r2=$(gauge vipcheckd_last_result_timestamp_seconds)
+if later "$r1" "$r2"; then
+    lab_pass "/metrics: the newest result's time moves on ($r1 -> $r2)"
+else
+    lab_fail "/metrics: the newest result's time moves on" "'$r1' -> '$r2'"
+fi
 if [[ -n $k1 && -n $k2 ]] && ((k2 > k1)) && has_metric vipcheck_probe_success change; then
     lab_pass "SIGHUP with a bad file: the previous configuration goes on ($k1 -> $k2 runs)"
 else

@@ -1,10 +1,16 @@
-// vipcheckd's pure parts beside the config: which session a frame names (demux), the
-// shared resolution's entry into a session, and the Prometheus text.
+// vipcheckd's pure parts beside the config and the scheduler: which session a frame
+// names (demux), the shared resolution's entry into a session, the Prometheus text and
+// its adapter, the endpoint's routing, --check's summary and the state files.
 #include <catch2/catch.hpp>
+
+#include <stdlib.h>
+
 
 #include "craft.hpp"
 #include "fixtures.hpp"
 #include "vipcheck/demux.hpp"
+#include "daemon/daemon.hpp"
+#include "daemon/endpoint.hpp"
 #include "daemon/http_server.hpp"
 #include "vipcheck/icmp_echo.hpp"
 #include "daemon/metrics.hpp"
@@ -137,16 +143,144 @@ TEST_CASE("prometheus: label values are escaped, and only probed targets have a 
 {
     CHECK(prometheus_label(R"(a"b\c)") == R"(a\"b\\c)");
     CHECK(prometheus_label("a\nb") == "a\\nb");
-    TargetMetrics up{"web-rs1", "icmp", "192.0.2.20", "192.0.2.11", true, Verdict::Up, 0.00025, {{"up", 3}}};
-    TargetMetrics fresh{"new", "syn", "192.0.2.20", "192.0.2.12", false, Verdict::Error, 0, {}};
-    const std::string text = format_metrics({up, fresh});
+    TargetMetrics up;
+    up.name = "web-rs1";
+    up.kind = "icmp";
+    up.vip = "192.0.2.20";
+    up.rip = "192.0.2.11";
+    up.verdict = Verdict::Up;
+    up.duration_seconds = 0.00025;
+    up.rtt_seconds = 0.0002;
+    up.runs = 4;
+    up.failed = 1;
+    up.by_verdict = {{Verdict::Up, 3}, {Verdict::NoReply, 1}};
+    TargetMetrics fresh;
+    fresh.name = "new";
+    fresh.kind = "syn";
+    fresh.vip = "192.0.2.20";
+    fresh.rip = "192.0.2.12";
+    const std::string text = format_metrics(DaemonMetrics{}, {up, fresh});
     const std::string labels = R"(target="web-rs1",kind="icmp",vip="192.0.2.20",rip="192.0.2.11")";
     CHECK_THAT(text, Catch::Contains("vipcheck_probe_success{" + labels + "} 1\n"));
     CHECK_THAT(text, Catch::Contains("vipcheck_probe_duration_seconds{" + labels + "} 0.000250\n"));
+    CHECK_THAT(text, Catch::Contains("vipcheck_rtt_seconds{" + labels + "} 0.000200\n"));
     CHECK_THAT(text, Catch::Contains("vipcheck_probe_verdict{" + labels + ",verdict=\"up\"} 1\n"));
     CHECK_THAT(text, Catch::Contains("vipcheck_probes_total{" + labels + ",verdict=\"up\"} 3\n"));
+    CHECK_THAT(text, Catch::Contains("vipcheck_probes_total{" + labels + ",verdict=\"no-reply\"} 1\n"));
     CHECK_THAT(text, Catch::Contains("# TYPE vipcheck_probes_total counter\n"));
-    CHECK_THAT(text, !Catch::Contains("target=\"new\""));
+    CHECK_THAT(text, Catch::Contains("vipcheck_runs_total{" + labels + "} 4\n"));
+    CHECK_THAT(text, Catch::Contains("vipcheck_failed_runs_total{" + labels + "} 1\n"));
+    // A target not probed yet has no verdict, duration or reply time, but its counters
+    // exist at 0 from its start, so that rate() sees its first failure.
+    const std::string fresh_labels = R"(target="new",kind="syn",vip="192.0.2.20",rip="192.0.2.12")";
+    CHECK_THAT(text, Catch::Contains("vipcheck_runs_total{" + fresh_labels + "} 0\n"));
+    CHECK_THAT(text, Catch::Contains("vipcheck_failed_runs_total{" + fresh_labels + "} 0\n"));
+    CHECK_THAT(text, !Catch::Contains("vipcheck_probe_success{" + fresh_labels));
+    CHECK_THAT(text, !Catch::Contains("vipcheck_probe_verdict{" + fresh_labels));
+    CHECK_THAT(text, !Catch::Contains("vipcheck_rtt_seconds{" + fresh_labels));
+    CHECK_THAT(text, !Catch::Contains("vipcheck_probes_total{" + fresh_labels));
+    // The counters are one series each per target, not one per verdict token.
+    CHECK_THAT(text, !Catch::Contains("vipcheck_runs_total{" + labels + ",verdict="));
+}
+
+TEST_CASE("prometheus: the daemon's own series: build, reload, newest result")
+{
+    DaemonMetrics d;
+    d.version = "1.2.3";
+    d.reload_successful = false;
+    d.reload_success_seconds = 1764720000.5;
+    d.last_result_seconds = 1764720042.25;
+    const std::string text = format_metrics(d, {});
+    CHECK_THAT(text, Catch::Contains("\nvipcheck_build_info{version=\"1.2.3\"} 1\n"));
+    CHECK_THAT(text, Catch::Contains("\nvipcheckd_config_last_reload_successful 0\n"));
+    CHECK_THAT(text, Catch::Contains("\nvipcheckd_config_last_reload_success_timestamp_seconds 1764720000.500\n"));
+    CHECK_THAT(text, Catch::Contains("\nvipcheckd_last_result_timestamp_seconds 1764720042.250\n"));
+    CHECK_THAT(text, Catch::Contains("# TYPE vipcheckd_config_last_reload_successful gauge\n"));
+    d.reload_successful = true;
+    CHECK_THAT(format_metrics(d, {}), Catch::Contains("\nvipcheckd_config_last_reload_successful 1\n"));
+    CHECK(unix_seconds(std::chrono::system_clock::time_point{} + 1500ms) == 1.5);
+}
+
+TEST_CASE("metrics adapter: the scheduler's targets, a reply time only where it means something")
+{
+    Scheduler s;
+    s.adopt(parse_daemon_config("targets:\n"
+                                "  - {name: ping, kind: icmp, vip: 192.0.2.20, rip: 192.0.2.11}\n"
+                                "  - {name: leak, kind: arp, vip: 192.0.2.20, rip: 192.0.2.11}\n"
+                                "  - {name: web, kind: syn, vip: 192.0.2.20, rip: 192.0.2.12, port: 80}\n",
+                                "t.yaml")
+                .targets,
+            TimePoint{});
+    s.take_due(TimePoint{});
+    Outcome replied;
+    replied.verdict = Verdict::Up;
+    replied.rtt_ms = 0.5;
+    replied.elapsed_ms = 2;
+    s.record(s.find("ping")->id, replied);
+    // An arp target's up is silence until its deadline; an arp-leak verdict's time is
+    // that of the leak, not of a reply to a probe.
+    Outcome leaked = replied;
+    leaked.verdict = Verdict::ArpLeak;
+    s.record(s.find("leak")->id, leaked);
+
+    const auto m = target_metrics(s);
+    REQUIRE(m.size() == 3);
+    CHECK(m[0].name == "ping");
+    CHECK(m[0].kind == "icmp");
+    CHECK(m[0].vip == "192.0.2.20");
+    CHECK(m[0].rip == "192.0.2.11");
+    CHECK(m[0].verdict == Verdict::Up);
+    CHECK(m[0].duration_seconds == 0.002);
+    CHECK(m[0].rtt_seconds == 0.0005);
+    CHECK(m[0].runs == 1);
+    CHECK(m[0].failed == 0);
+    CHECK(m[1].verdict == Verdict::ArpLeak);
+    CHECK_FALSE(m[1].rtt_seconds);
+    CHECK(m[1].failed == 1);
+    CHECK(m[1].by_verdict.at(Verdict::ArpLeak) == 1);
+    CHECK_FALSE(m[2].verdict);
+    CHECK(m[2].runs == 0);
+}
+
+TEST_CASE("endpoint: /metrics, /probe of configured targets only, and /")
+{
+    Scheduler s;
+    s.adopt(parse_daemon_config("targets:\n  - {name: web-rs1, kind: icmp, vip: 192.0.2.20, rip: 192.0.2.11}\n",
+                                "t.yaml")
+                .targets,
+            TimePoint{});
+    CHECK(std::holds_alternative<MetricsPage>(route({"/metrics", {}}, s)));
+    const Page probe = route({"/probe", {{"target", "web-rs1"}}}, s);
+    REQUIRE(std::holds_alternative<ProbePage>(probe));
+    CHECK(std::get<ProbePage>(probe).id == s.find("web-rs1")->id);
+    const auto status = [&](const HttpRequest& r) {
+        const Page p = route(r, s);
+        return std::holds_alternative<HttpReply>(p) ? std::get<HttpReply>(p).status : 0u;
+    };
+    // Whoever reaches the port cannot choose what is sent: an address is no target.
+    CHECK(status({"/probe", {{"target", "192.0.2.11"}}}) == 404);
+    CHECK(status({"/probe", {}}) == 400);
+    CHECK(status({"/", {}}) == 200);
+    CHECK(status({"/metric", {}}) == 404);
+}
+
+TEST_CASE("--check: one line of what the file would probe")
+{
+    const auto c = parse_daemon_config("interval: 5s\n"
+                                       "targets:\n"
+                                       "  - {name: a, kind: icmp, vip: 192.0.2.20, rip: 192.0.2.11}\n"
+                                       "  - {name: b, kind: syn, vip: 192.0.2.20, rip: 192.0.2.11, port: 80}\n"
+                                       "  - {name: c, kind: syn, vip: 192.0.2.21, rip: 192.0.2.12, port: 80, "
+                                       "arp_leak: true}\n",
+                                       "t.yaml");
+    CHECK(describe_config(c) == "3 targets (1 icmp, 2 syn; 1 with arp_leak) on 2 realservers and 2 VIPs, every 5s, "
+                                "timeout 1s");
+    const auto one = parse_daemon_config("targets:\n"
+                                         "  - {name: a, kind: arp, vip: 192.0.2.20, rip: 192.0.2.11, interval: 1s, "
+                                         "timeout: 300ms}\n"
+                                         "  - {name: b, kind: arp, vip: 192.0.2.20, rip: 192.0.2.11}\n",
+                                         "t.yaml");
+    CHECK(describe_config(one) == "2 targets (2 arp) on 1 realserver and 1 VIP, every 1s to 5s, timeout 300ms to 1s");
 }
 
 TEST_CASE("probe endpoint: blackbox_exporter's names")

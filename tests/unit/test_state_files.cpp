@@ -49,10 +49,10 @@ TEST_CASE("state files: up is 0 in NAME and 1 in NAME.proven, down the reverse")
 {
     TempDir d;
     StateFiles files(d.path.string());
-    files.record("web-rs1", true);
+    files.set("web-rs1", true);
     CHECK(slurp(d.path / "web-rs1") == "0\n");
     CHECK(slurp(d.path / "web-rs1.proven") == "1\n");
-    files.record("web-rs1", false);
+    files.set("web-rs1", false);
     CHECK(slurp(d.path / "web-rs1") == "1\n");
     CHECK(slurp(d.path / "web-rs1.proven") == "0\n");
     // No temporary file is left behind.
@@ -63,17 +63,17 @@ TEST_CASE("state files: a file deleted behind vipcheckd's back is written again 
 {
     TempDir d;
     StateFiles files(d.path.string());
-    files.record("a", true);
+    files.set("a", true);
     fs::remove(d.path / "a.proven");
-    files.record("a", true);
+    files.set("a", true);
     CHECK(slurp(d.path / "a.proven") == "1\n");
     fs::remove(d.path / "a");
-    files.record("a", true);
+    files.set("a", true);
     CHECK(slurp(d.path / "a") == "0\n");
     // An unchanged value with both files present is not rewritten (same inode).
     struct stat before {};
     REQUIRE(stat((d.path / "a").c_str(), &before) == 0);
-    files.record("a", true);
+    files.set("a", true);
     struct stat after {};
     REQUIRE(stat((d.path / "a").c_str(), &after) == 0);
     CHECK(before.st_ino == after.st_ino);
@@ -83,9 +83,9 @@ TEST_CASE("state files: a file that says something else is written again on the 
 {
     TempDir d;
     StateFiles files(d.path.string());
-    files.record("a", true);
+    files.set("a", true);
     put(d.path / "a.proven", "0\n"); // keepalived's init_file 0 overwrite, at its start
-    files.record("a", true);
+    files.set("a", true);
     CHECK(slurp(d.path / "a.proven") == "1\n");
     CHECK(slurp(d.path / "a") == "0\n");
 }
@@ -101,8 +101,7 @@ TEST_CASE("state files: a restart keeps what both files agree on, and writes dow
     put(d.path / "garbled", "0\n");
     put(d.path / "garbled.proven", "yes\n");
     StateFiles files(d.path.string());
-    for (const char* name : {"kept-up", "kept-down", "half", "garbled", "new"})
-        files.adopt(name);
+    files.start({"kept-up", "kept-down", "half", "garbled", "new"});
     CHECK(slurp(d.path / "kept-up") == "0\n");
     CHECK(slurp(d.path / "kept-up.proven") == "1\n");
     CHECK(slurp(d.path / "kept-down") == "1\n");
@@ -113,23 +112,27 @@ TEST_CASE("state files: a restart keeps what both files agree on, and writes dow
     }
 }
 
-TEST_CASE("state files: a removed target's files say down")
+TEST_CASE("state files: after a reload, new and changed targets say down until proven, removed ones for good")
 {
     TempDir d;
     StateFiles files(d.path.string());
-    files.record("gone", true);
-    files.retire("gone");
-    CHECK(slurp(d.path / "gone") == "1\n");
-    CHECK(slurp(d.path / "gone.proven") == "0\n");
+    files.start({"web-rs1", "web-rs2"});
+    files.set("web-rs1", true);
+    files.set("web-rs2", true);
+    // web-rs2 changed (not proven again yet), web-rs1 removed, web-rs3 new.
+    files.adopt({"web-rs2", "web-rs3"}, {"web-rs1"});
+    for (const char* name : {"web-rs1", "web-rs2", "web-rs3"}) {
+        CHECK(slurp(d.path / name) == "1\n");
+        CHECK(slurp(d.path / (std::string(name) + ".proven")) == "0\n");
+    }
+    CHECK(std::distance(fs::directory_iterator(d.path), fs::directory_iterator()) == 6);
 }
 
-TEST_CASE("state files: an unwritable directory is an error naming the file")
+TEST_CASE("state files: an unwritable directory is a start-up error naming the file, later a line on stderr")
 {
-    StateFiles files("/nonexistent-vipcheck-dir");
-    try {
-        files.record("a", true);
-        FAIL("no error");
-    } catch (const Error& e) {
-        CHECK(std::string(e.what()).find("/nonexistent-vipcheck-dir/") != std::string::npos);
-    }
+    TempDir d;
+    StateFiles nowhere((d.path / "missing").string());
+    CHECK_THROWS_WITH(nowhere.start({"web-rs1"}), Catch::Contains((d.path / "missing/.+web-rs1").string()));
+    // A result is not an exception: the next one tries again.
+    CHECK_NOTHROW(nowhere.set("web-rs1", true));
 }

@@ -4,6 +4,7 @@
 
 #include <cstring>
 
+#include "vipcheck/usage.hpp"
 #include "vipcheck/version.hpp"
 
 namespace vipcheck {
@@ -110,27 +111,8 @@ std::optional<int> CommandLine::parse(int argc, const char* const* argv)
     bool nagios = false;
     for (int i = 1; i < argc; ++i)
         nagios = nagios || std::strcmp(argv[i], "--nagios") == 0;
-    const auto usage_error = [&](std::string message) {
-        while (!message.empty() && message.back() == '\n')
-            message.pop_back();
-        if (nagios)
-            fmt::print("VIPCHECK UNKNOWN - {}\n", message);
-        fmt::print(stderr, "{}: {} (see --help)\n", tool_, message);
-        return nagios ? 3 : 1;
-    };
-    try {
-        app_.parse(argc, argv);
-    } catch (const CLI::CallForHelp& e) {
-        return app_.exit(e);
-    } catch (const CLI::CallForAllHelp& e) {
-        return app_.exit(e);
-    } catch (const CLI::CallForVersion& e) {
-        return app_.exit(e);
-    } catch (const CLI::ParseError& e) {
-        // CLI11's own exit codes (100+) would read as success with a weight under
-        // keepalived's misc_dynamic: a usage error always fails closed.
-        return usage_error(e.what());
-    }
+    if (auto status = parse_arguments(app_, tool_, argc, argv, nagios))
+        return status;
     // `-i ""` is usually an unset variable in a check script or an empty key in the
     // config file. Reading it as "not given" would quietly probe with the kernel's
     // choice instead of what the operator meant: refuse it.
@@ -139,8 +121,10 @@ std::optional<int> CommandLine::parse(int argc, const char* const* argv)
             continue;
         for (const auto& value : opt->results())
             if (value.empty())
-                return usage_error(fmt::format("bad {} '': an empty value (leave the option out for the default)",
-                                                opt->get_name()));
+                return usage_error(tool_,
+                                   fmt::format("bad {} '': an empty value (leave the option out for the default)",
+                                               opt->get_name()),
+                                   nagios);
     }
     return std::nullopt;
 }

@@ -19,6 +19,11 @@ std::string prometheus_label(std::string_view value)
     return out;
 }
 
+double unix_seconds(std::chrono::system_clock::time_point t)
+{
+    return std::chrono::duration<double>(t.time_since_epoch()).count();
+}
+
 namespace {
 
 std::string labels(const TargetMetrics& t)
@@ -32,28 +37,58 @@ void family(std::string& out, const char* name, const char* type, const char* he
     out += fmt::format("# HELP {} {}\n# TYPE {} {}\n", name, help, name, type);
 }
 
+void daemon_families(std::string& out, const DaemonMetrics& d)
+{
+    family(out, "vipcheck_build_info", "gauge", "Always 1; the version of vipcheckd in its label.");
+    out += fmt::format("vipcheck_build_info{{version=\"{}\"}} 1\n", prometheus_label(d.version));
+    family(out, "vipcheckd_config_last_reload_successful", "gauge",
+           "1 if the last reading of the configuration file (start or SIGHUP) was taken, 0 if it was refused.");
+    out += fmt::format("vipcheckd_config_last_reload_successful {}\n", d.reload_successful ? 1 : 0);
+    family(out, "vipcheckd_config_last_reload_success_timestamp_seconds", "gauge",
+           "When the configuration in use was taken, in seconds since the epoch.");
+    out += fmt::format("vipcheckd_config_last_reload_success_timestamp_seconds {:.3f}\n", d.reload_success_seconds);
+    family(out, "vipcheckd_last_result_timestamp_seconds", "gauge",
+           "When the newest probe result of any target came, in seconds since the epoch (the start time before "
+           "the first).");
+    out += fmt::format("vipcheckd_last_result_timestamp_seconds {:.3f}\n", d.last_result_seconds);
+}
+
 } // namespace
 
-std::string format_metrics(const std::vector<TargetMetrics>& targets)
+std::string format_metrics(const DaemonMetrics& daemon, const std::vector<TargetMetrics>& targets)
 {
     std::string out;
+    daemon_families(out, daemon);
     family(out, "vipcheck_probe_success", "gauge", "1 if the last probe proved the realserver answers for the VIP.");
     for (const auto& t : targets)
-        if (t.probed)
-            out += fmt::format("vipcheck_probe_success{{{}}} {}\n", labels(t), t.verdict == Verdict::Up ? 1 : 0);
+        if (t.verdict)
+            out += fmt::format("vipcheck_probe_success{{{}}} {}\n", labels(t), *t.verdict == Verdict::Up ? 1 : 0);
     family(out, "vipcheck_probe_duration_seconds", "gauge", "How long the last probe took.");
     for (const auto& t : targets)
-        if (t.probed)
+        if (t.verdict)
             out += fmt::format("vipcheck_probe_duration_seconds{{{}}} {:.6f}\n", labels(t), t.duration_seconds);
+    family(out, "vipcheck_rtt_seconds", "gauge",
+           "The reply time of the last probe, if it had a reply (icmp and syn targets: an arp target's "
+           "duration is its whole timeout).");
+    for (const auto& t : targets)
+        if (t.rtt_seconds)
+            out += fmt::format("vipcheck_rtt_seconds{{{}}} {:.6f}\n", labels(t), *t.rtt_seconds);
     family(out, "vipcheck_probe_verdict", "gauge", "1 for the verdict token of the last probe.");
     for (const auto& t : targets)
-        if (t.probed)
-            out += fmt::format("vipcheck_probe_verdict{{{},verdict=\"{}\"}} 1\n", labels(t), token(t.verdict));
-    family(out, "vipcheck_probes_total", "counter", "Probes run since vipcheckd started, by verdict.");
+        if (t.verdict)
+            out += fmt::format("vipcheck_probe_verdict{{{},verdict=\"{}\"}} 1\n", labels(t), token(*t.verdict));
+    // Present from a target's start, at 0, so that rate() sees the first failure.
+    family(out, "vipcheck_runs_total", "counter", "Probes of the target since it started.");
     for (const auto& t : targets)
-        for (const auto& [verdict, n] : t.totals)
-            out += fmt::format("vipcheck_probes_total{{{},verdict=\"{}\"}} {}\n", labels(t), prometheus_label(verdict),
-                               n);
+        out += fmt::format("vipcheck_runs_total{{{}}} {}\n", labels(t), t.runs);
+    family(out, "vipcheck_failed_runs_total", "counter",
+           "Probes of the target since it started whose verdict was not up.");
+    for (const auto& t : targets)
+        out += fmt::format("vipcheck_failed_runs_total{{{}}} {}\n", labels(t), t.failed);
+    family(out, "vipcheck_probes_total", "counter", "Probes run since the target started, by the verdicts it had.");
+    for (const auto& t : targets)
+        for (const auto& [verdict, n] : t.by_verdict)
+            out += fmt::format("vipcheck_probes_total{{{},verdict=\"{}\"}} {}\n", labels(t), token(verdict), n);
     return out;
 }
 

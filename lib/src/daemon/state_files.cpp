@@ -76,21 +76,34 @@ bool StateFiles::says(const std::string& name, bool up) const
            read_bit(dir_ + "/" + name + std::string(proven_suffix)) == (up ? 1 : 0);
 }
 
-void StateFiles::record(const std::string& name, bool up)
+void StateFiles::start(const std::vector<std::string>& names)
+{
+    for (const auto& name : names)
+        if (!says(name, true) && !says(name, false))
+            write(name, false);
+}
+
+void StateFiles::adopt(const std::vector<std::string>& started, const std::vector<std::string>& removed)
+{
+    for (const auto& name : started)
+        write_or_report(name, false);
+    for (const auto& name : removed)
+        write_or_report(name, false);
+}
+
+void StateFiles::set(const std::string& name, bool up)
 {
     if (!says(name, up))
+        write_or_report(name, up);
+}
+
+void StateFiles::write_or_report(const std::string& name, bool up)
+{
+    try {
         write(name, up);
-}
-
-void StateFiles::adopt(const std::string& name)
-{
-    if (!says(name, true) && !says(name, false))
-        write(name, false);
-}
-
-void StateFiles::retire(const std::string& name)
-{
-    write(name, false);
+    } catch (const Error& e) {
+        fmt::print(stderr, "vipcheckd: {}\n", e.what());
+    }
 }
 
 } // namespace vipcheck

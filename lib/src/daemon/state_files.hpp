@@ -21,6 +21,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace vipcheck {
 
@@ -31,28 +32,31 @@ class StateFiles {
 public:
     explicit StateFiles(std::string dir) : dir_(std::move(dir)) {}
 
-    // Makes both files of `name` say `up`. Both are read with every result and written
-    // when either does not say so: deleted, or overwritten (keepalived's `init_file 0
-    // overwrite` sets NAME.proven to 0 at its start; see above), it is right again with
-    // its target's next result. Each file is replaced atomically (a temporary file, then
-    // rename), so keepalived never reads half a value. Throws Error naming the file; the
-    // next result tries again.
-    void record(const std::string& name, bool up);
+    // At start: keeps what both files of a target agree on (a restart, planned or not,
+    // must not empty the pool: each target's first result corrects them), and writes
+    // down where they are missing, garbled or disagree. A directory that cannot be
+    // written is a start-up error (throws Error naming the file): keepalived would
+    // otherwise go on reading whatever the files held before.
+    void start(const std::vector<std::string>& names);
 
-    // At start: keeps what both files of `name` say when they agree (a restart, planned
-    // or not, must not empty the pool: the first result corrects them within one
-    // interval), and writes down otherwise (missing, garbled, or disagreeing).
-    void adopt(const std::string& name);
+    // After a reload: a new or changed target says down until it is proven; a removed
+    // one says down for good, since keepalived keeps a file's last value for as long
+    // as it reads the file.
+    void adopt(const std::vector<std::string>& started, const std::vector<std::string>& removed);
 
-    // A target a reload removed: both files say down (keepalived keeps a file's last
-    // value for as long as it reads it), and they are no longer watched.
-    void retire(const std::string& name);
-
-    const std::string& dir() const { return dir_; }
+    // A result. Both files are read with every result and written when either does not
+    // say `up`: deleted, or overwritten (keepalived's `init_file 0 overwrite` sets
+    // NAME.proven to 0 at its start), a file is right again with its target's next
+    // result. A write that fails is reported on stderr and tried again with the next
+    // result; keepalived meanwhile reads the previous values.
+    void set(const std::string& name, bool up);
 
 private:
     bool says(const std::string& name, bool up) const;
+    // Both files, each replaced atomically (a temporary file, then rename), so that
+    // keepalived never reads half a value. Throws Error naming the file.
     void write(const std::string& name, bool up);
+    void write_or_report(const std::string& name, bool up);
 
     std::string dir_;
 };
