@@ -108,6 +108,7 @@ TEST_CASE("pacing: a token bucket starts full, holds a burst at most, and refill
     TokenBucket slow(100); // less than one start in a five-hundredth of a second: a burst of one
     slow.take(t0);
     CHECK_FALSE(slow.ready(t0 + 9ms));
+    CHECK(slow.ready(t0 + 10ms));
     CHECK(slow.ready_at() == t0 + 10ms);
 }
 

@@ -366,7 +366,6 @@ TimePoint ProbeLoop::Impl::next_wakeup() const
 }
 
 ProbeLoop::ProbeLoop(LoopLimits limits, const Trace& trace) : impl_(std::make_unique<Impl>(limits, trace)) {}
-
 ProbeLoop::~ProbeLoop() = default;
 
 void ProbeLoop::submit(std::uint64_t id, const ProbeKind& kind, const ProbeOptions& options, TimePoint now)
@@ -374,15 +373,11 @@ void ProbeLoop::submit(std::uint64_t id, const ProbeKind& kind, const ProbeOptio
     impl_->submit(id, kind, options, now);
 }
 
-void ProbeLoop::run(TimePoint now)
-{
-    impl_->run(now);
-}
-
-std::vector<ProbeResult> ProbeLoop::take_results()
-{
-    return std::exchange(impl_->results, {});
-}
+void ProbeLoop::run(TimePoint now) { impl_->run(now); }
+std::vector<ProbeResult> ProbeLoop::take_results() { return std::exchange(impl_->results, {}); }
+TimePoint ProbeLoop::next_wakeup() const { return impl_->next_wakeup(); }
+std::size_t ProbeLoop::in_flight() const { return impl_->flights.size(); }
+std::size_t ProbeLoop::open_captures() const { return impl_->links.size(); }
 
 void ProbeLoop::poll_fds(std::vector<pollfd>& fds) const
 {
@@ -390,24 +385,9 @@ void ProbeLoop::poll_fds(std::vector<pollfd>& fds) const
         fds.push_back({link->fd(), POLLIN, 0});
 }
 
-TimePoint ProbeLoop::next_wakeup() const
-{
-    return impl_->next_wakeup();
-}
-
 bool ProbeLoop::idle() const
 {
     return impl_->flights.empty() && impl_->pacer.queued() == 0 && impl_->results.empty();
-}
-
-std::size_t ProbeLoop::in_flight() const
-{
-    return impl_->flights.size();
-}
-
-std::size_t ProbeLoop::open_captures() const
-{
-    return impl_->links.size();
 }
 
 } // namespace vipcheck
