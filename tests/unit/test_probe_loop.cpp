@@ -1,6 +1,6 @@
 // vipcheckd's probe loop, the parts that decide, driven with a made-up clock: when runs
-// start (the overall rate and the per-realserver cap, vipcheckd(8)), the next hops
-// resolved once for many runs, and the kernel's answers kept for a second.
+// start (the overall rate and the per-realserver cap, vipcheckd(8) CONFIGURATION), the
+// next hops resolved once for many runs, and the kernel's answers kept for a second.
 #include <catch2/catch.hpp>
 
 #include <map>

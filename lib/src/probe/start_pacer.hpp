@@ -1,9 +1,9 @@
-// When vipcheckd's queued runs may start: `rate` starts per second for every realserver
-// together and `realserver_rate` for any one of them (vipcheckd(8)), each a token bucket
-// fed with time. Realservers with runs waiting take turns, so a realserver at its own
-// cap never holds back the others, and one with a long queue never takes every start
-// the overall rate gives. Pure: the loop asks which of its tickets start now and when
-// to ask again.
+// When vipcheckd's queued runs may start: `rate` starts per second for every
+// realserver together and `realserver_rate` for any one of them (vipcheckd(8),
+// CONFIGURATION), each a token bucket fed with time. Realservers with runs waiting take
+// turns, so a realserver at its own cap never holds back the others, and one with a long
+// queue never takes every start the overall rate gives. Pure: the loop asks which of
+// its tickets start now and when to ask again.
 #pragma once
 
 #include <cstddef>
@@ -27,7 +27,7 @@ public:
     explicit TokenBucket(double rate);
     bool ready(TimePoint now) const { return now >= ready_at(); }
     void take(TimePoint now);
-    // From when ready() holds (TimePoint::min() for a full bucket).
+    // From when ready() holds (TimePoint::min() for a bucket never taken from).
     TimePoint ready_at() const;
 
 private:
