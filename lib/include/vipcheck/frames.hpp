@@ -51,13 +51,8 @@ struct Envelope {
     std::optional<Encapsulation> encap;
 };
 
-struct TcpHeader {
-    std::uint16_t source_port = 0;
-    std::uint16_t destination_port = 0;
-    std::uint32_t seq = 0;
-    std::uint32_t ack = 0;
-    std::uint8_t flags = 0;
-    std::uint16_t window = 0;
+// A header to build: unlike a received one (packet.hpp, TcpSegment) it owns its options.
+struct TcpHeader : TcpFields {
     std::vector<std::uint8_t> options; // already padded to a multiple of four
 };
 

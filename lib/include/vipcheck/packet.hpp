@@ -87,13 +87,18 @@ inline constexpr std::uint8_t nd_option_target_link_address = 2;
 // RFC 4861 4.6).
 std::optional<std::optional<MacAddress>> nd_link_address_option(Bytes options, std::uint8_t type);
 
-struct TcpSegment {
+// A TCP header's fixed fields, as a received segment carries them and as a built one
+// (frames.hpp, TcpHeader) will.
+struct TcpFields {
     std::uint16_t source_port = 0;
     std::uint16_t destination_port = 0;
     std::uint32_t seq = 0;
     std::uint32_t ack = 0;
     std::uint8_t flags = 0;
     std::uint16_t window = 0;
+};
+// A received segment's header: its options are a view into the frame.
+struct TcpSegment : TcpFields {
     Bytes options;
 };
 inline constexpr std::uint8_t tcp_fin = 0x01, tcp_syn = 0x02, tcp_rst = 0x04, tcp_psh = 0x08, tcp_ack = 0x10;

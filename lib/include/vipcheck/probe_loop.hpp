@@ -8,18 +8,10 @@
 #include <poll.h>
 
 #include <cstdint>
-#include <deque>
-#include <map>
 #include <memory>
-#include <optional>
-#include <queue>
-#include <string>
-#include <unordered_map>
 #include <vector>
 
 #include "vipcheck/engine.hpp"
-#include "vipcheck/link.hpp"
-#include "vipcheck/session.hpp"
 
 namespace vipcheck {
 
@@ -53,58 +45,14 @@ public:
     // When run() has work next (TimePoint::max() when idle).
     TimePoint next_wakeup() const;
     bool idle() const;
-    std::size_t in_flight() const { return flights_.size(); }
-    std::size_t open_captures() const { return links_.size(); }
+    std::size_t in_flight() const;
+    std::size_t open_captures() const;
 
 private:
-    struct Resolver;
-    struct Pending;
-    struct Flight;
-    struct RealserverQueue {
-        std::deque<std::unique_ptr<Pending>> waiting;
-        double tokens = 0;
-        TimePoint refilled;
-    };
-    struct Cached {
-        std::optional<Route> route;
-        std::string error;
-        TimePoint expires;
-    };
-
-    Link& link_for(const InterfaceInfo& interface);
-    Resolver& resolver_for(const ProbeContext& c, Duration interval, bool anonymous);
-    void start(std::unique_ptr<Pending> p, TimePoint now);
-    void pace(TimePoint now);
-    void drain(Link& link);
-    void resolve_due(TimePoint now);
-    void send(Flight& f);
-    void schedule(std::uint64_t serial, Flight& f, TimePoint now);
-    void settle(std::uint64_t serial, Flight& f, TimePoint now);
-    void finish(std::uint64_t serial, std::optional<Outcome> failure);
-    void fail_link(int ifindex, const std::string& why);
-    void release(Resolver* r);
-    void error_result(std::uint64_t id, const ProbeOptions& o, const std::string& why);
-
-    LoopLimits limits_;
-    const Trace& trace_;
-    RouteLookup routes_;
-    FrameBuilder builder_;
-    std::vector<Frame> out_;
-    std::map<int, std::unique_ptr<Link>> links_;
-    std::map<std::string, std::unique_ptr<Resolver>> resolvers_;
-    std::map<std::string, RealserverQueue> queues_;
-    std::size_t queued_ = 0;
-    double tokens_ = 0;
-    TimePoint refilled_{};
-    std::unordered_map<std::uint64_t, std::unique_ptr<Flight>> flights_;
-    std::unordered_map<std::uint64_t, std::uint64_t> by_key_; // (ifindex, nonce key) -> flight
-    std::unordered_multimap<std::string, std::uint64_t> watchers_; // "ifindex|VIP" -> flights watching for a leak
-    using Timer = std::pair<TimePoint, std::uint64_t>;
-    std::priority_queue<Timer, std::vector<Timer>, std::greater<>> timers_;
-    std::uint64_t next_serial_ = 1;
-    std::map<std::string, Cached> routes_cache_;
-    std::map<std::string, Cached> targets_checked_;
-    std::vector<ProbeResult> results_;
+    // The captures, the pacing (start_pacer), the shared resolutions (neighbour_cache),
+    // the kernel's cached answers (route_cache) and the runs, beside probe_loop.cpp.
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
 };
 
 } // namespace vipcheck

@@ -1,255 +1,202 @@
 #include "vipcheck/probe_loop.hpp"
 
 #include <algorithm>
+#include <map>
+#include <queue>
+#include <unordered_map>
 #include <utility>
 #include <fmt/format.h>
 
+#include "probe/loop_keys.hpp"
+#include "probe/neighbour_cache.hpp"
+#include "probe/route_cache.hpp"
+#include "probe/start_pacer.hpp"
 #include "vipcheck/demux.hpp"
 #include "vipcheck/error.hpp"
+#include "vipcheck/link.hpp"
 #include "vipcheck/neighbour.hpp"
 
 namespace vipcheck {
 
 namespace {
 
-// Routes and the VIP checks are asked of the kernel once per round, not once per run:
-// 10,000 runs to four realservers need four route lookups. A second is far shorter
-// than any interval and far longer than a round's start.
-constexpr Duration cache_life = std::chrono::seconds(1);
-
-std::uint64_t demux_index(int ifindex, NonceKey k)
-{
-    return static_cast<std::uint64_t>(static_cast<std::uint32_t>(ifindex)) << 24 |
-           static_cast<std::uint64_t>(k.protocol) << 16 | k.value;
-}
-
-// A bucket holds a few milliseconds' worth of starts, so that a late wake-up catches up
-// without a burst.
-double refill(double tokens, double rate, TimePoint& refilled, TimePoint now)
-{
-    const double burst = std::max(1.0, rate / 500);
-    const double elapsed = std::chrono::duration<double>(now - refilled).count();
-    refilled = now;
-    return std::min(burst, tokens + rate * std::max(0.0, elapsed));
-}
-
-TimePoint when_token(double tokens, double rate, TimePoint refilled)
-{
-    if (tokens >= 1)
-        return refilled;
-    return refilled + std::chrono::duration_cast<Duration>(std::chrono::duration<double>((1 - tokens) / rate));
-}
-
-std::string watch_key(int ifindex, const IpAddress& vip)
-{
-    return fmt::format("{}|{}", ifindex, vip.str());
-}
-
-} // namespace
-
-// One next hop's resolution, shared by the runs that start while it lives: it sends the
-// requests and hands every answer to each of its sessions (ProbeSession::learn_mac).
-struct ProbeLoop::Resolver {
-    std::string key;
-    NeighbourQuery query;
-    Duration interval;
-    TimePoint next_request;
-    std::vector<std::pair<MacAddress, TimePoint>> answers;
-    std::vector<std::uint64_t> sessions;
-    int users = 0; // queued and in-flight runs
-    int requests = 0;
-};
-
-struct ProbeLoop::Pending {
+// A run waiting for its turn to start.
+struct Pending {
     std::uint64_t id;
     const ProbeKind* kind;
     ProbeOptions options;
     ProbeContext context;
-    Resolver* resolver; // nullptr: the MAC was given
+    std::optional<NeighbourCache::Id> resolution; // nullopt: the MAC was given
 };
 
-struct ProbeLoop::Flight {
+struct Flight {
     std::uint64_t id;
     const ProbeKind* kind;
     Duration timeout;
     TimePoint start;
     ProbeSession session;
-    Resolver* resolver;
-    std::uint64_t demux;
+    std::optional<NeighbourCache::Id> resolution;
+    CaptureKey demux;
     TimePoint scheduled = TimePoint::max();
 };
 
-ProbeLoop::ProbeLoop(LoopLimits limits, const Trace& trace) : limits_(limits), trace_(trace) {}
+} // namespace
 
-ProbeLoop::~ProbeLoop() = default;
+struct ProbeLoop::Impl {
+    Impl(LoopLimits l, const Trace& t) : limits(l), trace(t), pacer(l.rate, l.realserver_rate) {}
 
-void ProbeLoop::error_result(std::uint64_t id, const ProbeOptions& o, const std::string& why)
+    Link& link_for(const InterfaceInfo& interface);
+    void submit(std::uint64_t id, const ProbeKind& kind, const ProbeOptions& o, TimePoint now);
+    void start(Pending p, TimePoint now);
+    void send(Flight& f);
+    void settle(std::uint64_t serial, Flight& f, TimePoint now);
+    void schedule(std::uint64_t serial, Flight& f, TimePoint now);
+    void finish(std::uint64_t serial, std::optional<Outcome> failure);
+    void fail_link(int ifindex, const std::string& why);
+    void drain(Link& link);
+    void resolve_due(TimePoint now);
+    void run(TimePoint now);
+    TimePoint next_wakeup() const;
+    void release(const std::optional<NeighbourCache::Id>& resolution);
+    void error_result(std::uint64_t id, const ProbeOptions& o, const std::string& why);
+    // Hands `f` to the session of `serial`, if it is still in flight.
+    void tell(std::uint64_t serial, const CapturedFrame& f, TimePoint now);
+
+    LoopLimits limits;
+    const Trace& trace;
+    RouteLookup routes;
+    RouteCache route_cache;
+    FrameBuilder builder;
+    std::vector<Frame> out;
+    std::map<int, std::unique_ptr<Link>> links;
+    NeighbourCache neighbours;
+    StartPacer pacer;
+    std::unordered_map<std::uint64_t, Pending> pending; // by pacer ticket
+    std::unordered_map<std::uint64_t, std::unique_ptr<Flight>> flights;
+    std::unordered_map<CaptureKey, std::uint64_t, KeyHash> by_key; // -> flight
+    std::unordered_multimap<LinkAddress, std::uint64_t, KeyHash> watchers; // VIP -> flights watching for a leak
+    using Timer = std::pair<TimePoint, std::uint64_t>;
+    std::priority_queue<Timer, std::vector<Timer>, std::greater<>> timers;
+    std::uint64_t next_serial = 1;
+    std::vector<ProbeResult> results;
+};
+
+void ProbeLoop::Impl::error_result(std::uint64_t id, const ProbeOptions& o, const std::string& why)
 {
-    Outcome out;
-    out.verdict = Verdict::Error;
-    out.subject = fmt::format("{} on {}", o.target.vip.str(), o.target.rip.str());
-    out.detail = why;
-    out.fields = {{"vip", o.target.vip.str()}, {"rip", o.target.rip.str()}};
-    results_.push_back({id, std::move(out)});
+    Outcome outcome;
+    outcome.verdict = Verdict::Error;
+    outcome.subject = fmt::format("{} on {}", o.target.vip.str(), o.target.rip.str());
+    outcome.detail = why;
+    outcome.fields = {{"vip", o.target.vip.str()}, {"rip", o.target.rip.str()}};
+    results.push_back({id, std::move(outcome)});
 }
 
-Link& ProbeLoop::link_for(const InterfaceInfo& interface)
+Link& ProbeLoop::Impl::link_for(const InterfaceInfo& interface)
 {
-    auto& link = links_[interface.index];
+    auto& link = links[interface.index];
     if (!link) {
         try {
-            link = std::make_unique<Link>(interface, shared_capture_filter(interface.mac), LinkBuffers{.ring = limits_.capture_ring});
+            link = std::make_unique<Link>(interface, shared_capture_filter(interface.mac),
+                                          LinkBuffers{.ring = limits.capture_ring});
         } catch (...) {
-            links_.erase(interface.index);
+            links.erase(interface.index);
             throw;
         }
-        trace_.step("capture", "opened on {}", interface.name);
+        trace.step("capture", "opened on {}", interface.name);
     }
     return *link;
 }
 
-ProbeLoop::Resolver& ProbeLoop::resolver_for(const ProbeContext& c, Duration interval, bool anonymous)
+void ProbeLoop::Impl::release(const std::optional<NeighbourCache::Id>& resolution)
 {
-    const NeighbourQuery q = neighbour_query(c, anonymous);
-    const std::string key = fmt::format("{}|{}|{}|{}", q.ifindex, q.source.str(), q.target.str(), anonymous);
-    auto& r = resolvers_[key];
-    if (!r) {
-        r = std::make_unique<Resolver>();
-        r->key = key;
-        r->query = q;
-        r->interval = interval;
-        r->next_request = TimePoint::min();
-    }
-    r->interval = std::min(r->interval, interval);
-    return *r;
+    if (resolution)
+        neighbours.release(*resolution);
 }
 
-void ProbeLoop::release(Resolver* r)
-{
-    if (r && --r->users == 0)
-        resolvers_.erase(r->key);
-}
-
-void ProbeLoop::submit(std::uint64_t id, const ProbeKind& kind, const ProbeOptions& o, TimePoint now)
+void ProbeLoop::Impl::submit(std::uint64_t id, const ProbeKind& kind, const ProbeOptions& o, TimePoint now)
 {
     try {
-        const std::string vip = o.target.vip.str();
-        auto& checked = targets_checked_[vip + (o.encap ? "|tunnel" : "") + "|" + o.target.rip.str()];
-        if (checked.expires <= now) {
-            checked.error.clear();
-            try {
-                check_target(routes_, o);
-            } catch (const Error& e) {
-                checked.error = e.what();
-            }
-            checked.expires = now + cache_life;
-        }
-        if (!checked.error.empty())
-            throw Error(checked.error);
-
-        auto& cached = routes_cache_[fmt::format("{}|{}|{}|{}", o.target.rip.str(), o.interface,
-                                                 o.source ? o.source->str() : "", o.encap ? 1 : 0)];
-        if (cached.expires <= now) {
-            cached.route.reset();
-            cached.error.clear();
-            try {
-                cached.route = probe_route(routes_, o);
-            } catch (const Error& e) {
-                cached.error = e.what();
-            }
-            cached.expires = now + cache_life;
-        }
-        if (!cached.route)
-            throw Error(cached.error);
-        const Route& route = *cached.route;
-        if (route.source == o.target.vip)
-            probe_route(routes_, o); // throws the one-shot tool's message
+        const Route route = route_cache.route(routes, o, now);
         link_for(route.interface);
-
-        auto p = std::make_unique<Pending>(Pending{id, &kind, o, probe_context(routes_, o, route), nullptr});
+        Pending p{id, &kind, o, probe_context(routes, o, route), std::nullopt};
         if (!o.mac) {
             // The ARP-leak test resolves without teaching the realserver our address.
-            p->resolver = &resolver_for(p->context, o.timeout / (2 * o.attempts), o.arp_leak || kind.is_arp_leak_test());
-            ++p->resolver->users;
+            const bool anonymous = o.arp_leak || kind.is_arp_leak_test();
+            p.resolution = neighbours.acquire(neighbour_query(p.context, anonymous), o.timeout / (2 * o.attempts));
         }
-        auto& q = queues_[o.target.rip.str()];
-        q.waiting.push_back(std::move(p));
-        ++queued_;
+        const std::uint64_t ticket = next_serial++;
+        pacer.enqueue(RealserverKey(o.target.rip), ticket);
+        pending.emplace(ticket, std::move(p));
     } catch (const Error& e) {
         error_result(id, o, e.what());
     }
 }
 
-void ProbeLoop::start(std::unique_ptr<Pending> p, TimePoint now)
+void ProbeLoop::Impl::start(Pending p, TimePoint now)
 {
-    Link* link = nullptr;
-    if (auto it = links_.find(p->context.ifindex); it != links_.end())
-        link = it->second.get();
-    if (!link) {
-        release(p->resolver);
-        error_result(p->id, p->options, fmt::format("the capture on {} is gone", p->context.ifname));
+    if (!links.contains(p.context.ifindex)) {
+        release(p.resolution);
+        error_result(p.id, p.options, fmt::format("the capture on {} is gone", p.context.ifname));
         return;
     }
     // Every run in flight on a capture needs its own key: draw the nonce again on a clash.
-    std::optional<std::uint64_t> index;
-    for (int tries = 0; tries < 64 && !index; ++tries) {
-        p->context.nonce = Nonce::random();
-        const auto key = p->kind->nonce_key(p->context);
+    std::optional<CaptureKey> demux;
+    for (int tries = 0; tries < 64 && !demux; ++tries) {
+        p.context.nonce = Nonce::random();
+        const auto key = p.kind->nonce_key(p.context);
         if (!key) {
-            release(p->resolver);
-            error_result(p->id, p->options, "this kind of probe cannot run beside others on one capture");
+            release(p.resolution);
+            error_result(p.id, p.options, "this kind of probe cannot run beside others on one capture");
             return;
         }
-        if (!by_key_.contains(demux_index(p->context.ifindex, *key)))
-            index = demux_index(p->context.ifindex, *key);
+        if (!by_key.contains(CaptureKey{p.context.ifindex, *key}))
+            demux = CaptureKey{p.context.ifindex, *key};
     }
-    if (!index) {
-        release(p->resolver);
-        error_result(p->id, p->options, "too many runs in flight on one capture to find a free nonce");
+    if (!demux) {
+        release(p.resolution);
+        error_result(p.id, p.options, "too many runs in flight on one capture to find a free nonce");
         return;
     }
-    const bool resolve = p->resolver != nullptr;
-    const SessionPlan plan{.timeout = p->options.timeout,
-                           .attempts = p->options.attempts,
+    const bool resolve = p.resolution.has_value();
+    const SessionPlan plan{.timeout = p.options.timeout,
+                           .attempts = p.options.attempts,
                            .resolve = resolve,
-                           .arp_leak = p->options.arp_leak,
+                           .arp_leak = p.options.arp_leak,
                            .shared_resolution = resolve};
-    const std::uint64_t serial = next_serial_++;
-    auto f = std::make_unique<Flight>(Flight{p->id, p->kind, p->options.timeout, now,
-                                             ProbeSession(*p->kind, p->context, plan, now, trace_), p->resolver,
-                                             *index});
+    const std::uint64_t serial = next_serial++;
+    auto f = std::make_unique<Flight>(Flight{p.id, p.kind, p.options.timeout, now,
+                                             ProbeSession(*p.kind, p.context, plan, now, trace), p.resolution,
+                                             *demux});
     Flight& flight = *f;
-    flights_.emplace(serial, std::move(f));
-    by_key_.emplace(*index, serial);
+    flights.emplace(serial, std::move(f));
+    by_key.emplace(*demux, serial);
     // As session.cpp: a realserver on the link is watched for speaking for the VIP.
-    if (!p->context.routed())
-        watchers_.emplace(watch_key(p->context.ifindex, p->context.vip), serial);
-    if (flight.resolver) {
-        flight.resolver->sessions.push_back(serial);
-        for (const auto& [mac, at] : flight.resolver->answers)
-            flight.session.learn_mac(mac, at, now, builder_, out_);
-    }
-    flight.session.on_timer(now, builder_, out_);
+    if (!p.context.routed())
+        watchers.emplace(LinkAddress{p.context.ifindex, p.context.vip}, serial);
+    if (flight.resolution)
+        for (const auto& answer : neighbours.attach(*flight.resolution, serial))
+            flight.session.learn_mac(answer.mac, answer.at, now, builder, out);
+    flight.session.on_timer(now, builder, out);
     settle(serial, flight, now);
 }
 
-void ProbeLoop::send(Flight& f)
+void ProbeLoop::Impl::send(Flight& f)
 {
-    auto it = links_.find(f.session.context().ifindex);
-    if (it == links_.end())
+    auto it = links.find(f.session.context().ifindex);
+    if (it == links.end())
         throw Error(fmt::format("the capture on {} is gone", f.session.context().ifname));
-    for (const auto& frame : out_)
+    for (const auto& frame : out)
         it->second->send(frame);
-    out_.clear();
+    out.clear();
 }
 
 // After every event: send what the session asked for, then finish it or wake it later.
-void ProbeLoop::settle(std::uint64_t serial, Flight& f, TimePoint now)
+void ProbeLoop::Impl::settle(std::uint64_t serial, Flight& f, TimePoint now)
 {
     try {
         send(f);
     } catch (const Error& e) {
-        out_.clear();
+        out.clear();
         Outcome failure;
         failure.verdict = Verdict::Error;
         failure.detail = e.what();
@@ -263,50 +210,51 @@ void ProbeLoop::settle(std::uint64_t serial, Flight& f, TimePoint now)
     schedule(serial, f, now);
 }
 
-void ProbeLoop::schedule(std::uint64_t serial, Flight& f, TimePoint now)
+void ProbeLoop::Impl::schedule(std::uint64_t serial, Flight& f, TimePoint now)
 {
     const TimePoint wake = std::max(now, f.session.next_wakeup());
     if (wake < f.scheduled || f.scheduled <= now) {
         f.scheduled = wake;
-        timers_.push({wake, serial});
+        timers.push({wake, serial});
     }
 }
 
-void ProbeLoop::finish(std::uint64_t serial, std::optional<Outcome> failure)
+void ProbeLoop::Impl::finish(std::uint64_t serial, std::optional<Outcome> failure)
 {
-    auto it = flights_.find(serial);
-    if (it == flights_.end())
+    auto it = flights.find(serial);
+    if (it == flights.end())
         return;
     Flight& f = *it->second;
-    Outcome out = describe(f.session, *f.kind, f.timeout, f.start);
+    Outcome outcome = describe(f.session, *f.kind, f.timeout, f.start);
     if (failure) {
-        out.verdict = Verdict::Error;
-        out.detail = failure->detail;
-    } else if (out.verdict == Verdict::RsUnreachable && f.resolver) {
+        outcome.verdict = Verdict::Error;
+        outcome.detail = failure->detail;
+    } else if (outcome.verdict == Verdict::RsUnreachable && f.resolution) {
         // The session sent no request itself: the shared resolution did.
-        const auto& q = f.resolver->query;
-        out.detail = fmt::format("no {} reply from {} within {} ({} shared request{})",
-                                 neighbour_protocol(q.target), q.target.str(), format_duration(f.timeout),
-                                 f.resolver->requests, f.resolver->requests == 1 ? "" : "s");
+        const auto& q = neighbours.query(*f.resolution);
+        const int requests = neighbours.requests(*f.resolution);
+        outcome.detail = fmt::format("no {} reply from {} within {} ({} shared request{})",
+                                     neighbour_protocol(q.target), q.target.str(), format_duration(f.timeout),
+                                     requests, requests == 1 ? "" : "s");
     }
-    results_.push_back({f.id, std::move(out)});
-    by_key_.erase(f.demux);
-    const auto [first, last] = watchers_.equal_range(watch_key(f.session.context().ifindex, f.session.context().vip));
+    results.push_back({f.id, std::move(outcome)});
+    by_key.erase(f.demux);
+    const auto [first, last] = watchers.equal_range(LinkAddress{f.session.context().ifindex, f.session.context().vip});
     for (auto w = first; w != last; ++w)
         if (w->second == serial) {
-            watchers_.erase(w);
+            watchers.erase(w);
             break;
         }
-    if (f.resolver)
-        std::erase(f.resolver->sessions, serial);
-    release(f.resolver);
-    flights_.erase(it);
+    if (f.resolution)
+        neighbours.detach(*f.resolution, serial);
+    release(f.resolution);
+    flights.erase(it);
 }
 
-void ProbeLoop::fail_link(int ifindex, const std::string& why)
+void ProbeLoop::Impl::fail_link(int ifindex, const std::string& why)
 {
     std::vector<std::uint64_t> doomed;
-    for (const auto& [serial, f] : flights_)
+    for (const auto& [serial, f] : flights)
         if (f->session.context().ifindex == ifindex)
             doomed.push_back(serial);
     for (auto serial : doomed) {
@@ -314,12 +262,21 @@ void ProbeLoop::fail_link(int ifindex, const std::string& why)
         failure.detail = why;
         finish(serial, std::move(failure));
     }
-    links_.erase(ifindex);
+    links.erase(ifindex);
     // Queued runs on it fail when they start; cached routes to it are dropped now.
-    routes_cache_.clear();
+    route_cache.forget_routes();
 }
 
-void ProbeLoop::drain(Link& link)
+void ProbeLoop::Impl::tell(std::uint64_t serial, const CapturedFrame& f, TimePoint now)
+{
+    auto it = flights.find(serial);
+    if (it == flights.end())
+        return;
+    it->second->session.on_frame(f, now, builder, out);
+    settle(serial, *it->second, now);
+}
+
+void ProbeLoop::Impl::drain(Link& link)
 {
     const int ifindex = link.ifindex();
     link.drain([&](Bytes bytes) {
@@ -327,159 +284,110 @@ void ProbeLoop::drain(Link& link)
         const TimePoint now = Clock::now();
         const CapturedFrame frame{bytes, ifindex};
         if (const auto key = reply_key(bytes)) {
-            const auto hit = by_key_.find(demux_index(ifindex, *key));
-            if (hit == by_key_.end())
-                return;
-            const std::uint64_t serial = hit->second;
-            Flight& f = *flights_.at(serial);
-            f.session.on_frame(frame, now, builder_, out_);
-            settle(serial, f, now);
+            if (const auto hit = by_key.find(CaptureKey{ifindex, *key}); hit != by_key.end())
+                tell(hit->second, frame, now);
             return;
         }
-        for (auto& [key, r] : resolvers_) {
-            if (r->query.ifindex != ifindex)
-                continue;
-            const auto mac = neighbour_answer(frame, r->query);
-            if (!mac)
-                continue;
-            if (std::none_of(r->answers.begin(), r->answers.end(), [&](const auto& a) { return a.first == *mac; }))
-                r->answers.emplace_back(*mac, now);
-            // learn_mac may finish sessions, which edits r->sessions: walk a copy.
-            const auto sessions = r->sessions;
-            for (auto serial : sessions) {
-                auto it = flights_.find(serial);
-                if (it == flights_.end())
+        for (const auto& learned : neighbours.on_frame(frame, now))
+            for (auto serial : learned.sessions) {
+                auto it = flights.find(serial);
+                if (it == flights.end())
                     continue;
-                it->second->session.learn_mac(*mac, now, now, builder_, out_);
+                it->second->session.learn_mac(learned.mac, now, now, builder, out);
                 settle(serial, *it->second, now);
             }
-        }
         for (const auto& subject : leak_subjects(bytes)) {
             std::vector<std::uint64_t> watching;
-            const auto [first, last] = watchers_.equal_range(watch_key(ifindex, subject));
+            const auto [first, last] = watchers.equal_range(LinkAddress{ifindex, subject});
             for (auto w = first; w != last; ++w)
                 watching.push_back(w->second);
-            for (auto serial : watching) {
-                auto it = flights_.find(serial);
-                if (it == flights_.end())
-                    continue;
-                it->second->session.on_frame(frame, now, builder_, out_);
-                settle(serial, *it->second, now);
-            }
+            for (auto serial : watching)
+                tell(serial, frame, now);
         }
     });
 }
 
-void ProbeLoop::resolve_due(TimePoint now)
+void ProbeLoop::Impl::resolve_due(TimePoint now)
 {
-    for (auto& [key, r] : resolvers_) {
-        if (!r->answers.empty() || now < r->next_request)
+    for (const auto id : neighbours.due(now)) {
+        const NeighbourQuery& q = neighbours.query(id);
+        auto it = links.find(q.ifindex);
+        if (it == links.end())
             continue;
-        auto it = links_.find(r->query.ifindex);
-        if (it == links_.end())
-            continue;
-        trace_.step("resolve", "{} who-has {} tell {}", neighbour_protocol(r->query.target), r->query.target.str(),
-                    r->query.source.str());
+        trace.step("resolve", "{} who-has {} tell {}", neighbour_protocol(q.target), q.target.str(), q.source.str());
         try {
-            it->second->send(neighbour_request(builder_, r->query));
+            it->second->send(neighbour_request(builder, q));
         } catch (const Error& e) {
-            trace_.step("resolve", "{}", e.what());
+            trace.step("resolve", "{}", e.what());
         }
-        ++r->requests;
-        r->next_request = now + r->interval;
+        neighbours.asked(id, now);
     }
 }
 
-void ProbeLoop::pace(TimePoint now)
-{
-    if (queued_ == 0)
-        return;
-    tokens_ = refill(tokens_, limits_.rate, refilled_, now);
-    bool progress = true;
-    while (progress && tokens_ >= 1 && queued_ > 0) {
-        progress = false;
-        // One start per realserver per pass: the realservers take turns.
-        for (auto& [rip, q] : queues_) {
-            if (q.waiting.empty() || tokens_ < 1)
-                continue;
-            q.tokens = refill(q.tokens, limits_.realserver_rate, q.refilled, now);
-            if (q.tokens < 1)
-                continue;
-            auto p = std::move(q.waiting.front());
-            q.waiting.pop_front();
-            --queued_;
-            q.tokens -= 1;
-            tokens_ -= 1;
-            start(std::move(p), now);
-            progress = true;
-        }
-    }
-    std::erase_if(queues_, [](const auto& entry) { return entry.second.waiting.empty(); });
-}
-
-void ProbeLoop::run(TimePoint now)
+void ProbeLoop::Impl::run(TimePoint now)
 {
     std::vector<int> broken;
-    for (auto& [ifindex, link] : links_) {
+    for (auto& [ifindex, link] : links) {
         try {
             drain(*link);
         } catch (const Error& e) {
             broken.push_back(ifindex);
-            trace_.step("capture", "{}", e.what());
+            trace.step("capture", "{}", e.what());
         }
     }
     for (int ifindex : broken)
-        fail_link(ifindex, fmt::format("capture failed: the interface went away or down"));
+        fail_link(ifindex, "capture failed: the interface went away or down");
     resolve_due(now);
-    pace(now);
-    while (!timers_.empty() && timers_.top().first <= now) {
-        const auto [at, serial] = timers_.top();
-        timers_.pop();
-        auto it = flights_.find(serial);
-        if (it == flights_.end() || it->second->scheduled != at)
+    for (const auto ticket : pacer.due(now)) {
+        auto node = pending.extract(ticket);
+        start(std::move(node.mapped()), now);
+    }
+    while (!timers.empty() && timers.top().first <= now) {
+        const auto [at, serial] = timers.top();
+        timers.pop();
+        auto it = flights.find(serial);
+        if (it == flights.end() || it->second->scheduled != at)
             continue;
         Flight& f = *it->second;
         f.scheduled = TimePoint::max();
-        f.session.on_timer(now, builder_, out_);
+        f.session.on_timer(now, builder, out);
         settle(serial, f, now);
     }
 }
 
-std::vector<ProbeResult> ProbeLoop::take_results()
+TimePoint ProbeLoop::Impl::next_wakeup() const
 {
-    return std::exchange(results_, {});
+    if (!results.empty())
+        return TimePoint::min();
+    TimePoint next = std::min(neighbours.next_request(), pacer.next_start());
+    if (!timers.empty())
+        next = std::min(next, timers.top().first);
+    return next;
 }
+
+ProbeLoop::ProbeLoop(LoopLimits limits, const Trace& trace) : impl_(std::make_unique<Impl>(limits, trace)) {}
+ProbeLoop::~ProbeLoop() = default;
+
+void ProbeLoop::submit(std::uint64_t id, const ProbeKind& kind, const ProbeOptions& options, TimePoint now)
+{
+    impl_->submit(id, kind, options, now);
+}
+
+void ProbeLoop::run(TimePoint now) { impl_->run(now); }
+std::vector<ProbeResult> ProbeLoop::take_results() { return std::exchange(impl_->results, {}); }
+TimePoint ProbeLoop::next_wakeup() const { return impl_->next_wakeup(); }
+std::size_t ProbeLoop::in_flight() const { return impl_->flights.size(); }
+std::size_t ProbeLoop::open_captures() const { return impl_->links.size(); }
 
 void ProbeLoop::poll_fds(std::vector<pollfd>& fds) const
 {
-    for (const auto& [ifindex, link] : links_)
+    for (const auto& [ifindex, link] : impl_->links)
         fds.push_back({link->fd(), POLLIN, 0});
-}
-
-TimePoint ProbeLoop::next_wakeup() const
-{
-    TimePoint next = TimePoint::max();
-    if (!timers_.empty())
-        next = timers_.top().first;
-    for (const auto& [key, r] : resolvers_)
-        if (r->answers.empty())
-            next = std::min(next, r->next_request);
-    if (queued_ > 0) {
-        TimePoint when = when_token(tokens_, limits_.rate, refilled_);
-        TimePoint soonest_rs = TimePoint::max();
-        for (const auto& [rip, q] : queues_)
-            if (!q.waiting.empty())
-                soonest_rs = std::min(soonest_rs, when_token(q.tokens, limits_.realserver_rate, q.refilled));
-        next = std::min(next, std::max(when, soonest_rs));
-    }
-    if (!results_.empty())
-        next = TimePoint::min();
-    return next;
 }
 
 bool ProbeLoop::idle() const
 {
-    return flights_.empty() && queued_ == 0 && results_.empty();
+    return impl_->flights.empty() && impl_->pacer.queued() == 0 && impl_->results.empty();
 }
 
 } // namespace vipcheck
