@@ -2,8 +2,7 @@
 # shellcheck source-path=SCRIPTDIR
 # test_daemon.sh - vipcheckd in the standard lab.
 #
-#   tests/lab/test_daemon.sh PATH/TO/vipcheckd PATH/TO/vip-icmp-check PATH/TO/vip-syn-check \
-#                            PATH/TO/vip-arp-check
+#   VIPCHECK_TOOLS=build/tools tests/lab/test_daemon.sh
 #
 # --once over every lab realserver, IPv4 and IPv6, icmp, syn and arp, must give each
 # target the verdict the one-shot tool gives it; --json is NDJSON with the documented
@@ -11,13 +10,9 @@
 # resident mode writes state files, keeps unchanged targets' state across SIGHUP,
 # keeps the old configuration when the new file is bad, and exits 0 on SIGTERM.
 set -uo pipefail
-if (($# != 4)); then
-    echo "usage: $0 PATH/TO/vipcheckd PATH/TO/vip-icmp-check PATH/TO/vip-syn-check PATH/TO/vip-arp-check" >&2
-    exit 1
-fi
-D=$(realpath -e -- "$1") ICMP=$(realpath -e -- "$2") SYN=$(realpath -e -- "$3") ARP=$(realpath -e -- "$4") || exit 1
 # shellcheck source=harness.sh
 . "$(dirname "${BASH_SOURCE[0]}")/harness.sh"
+lab_tools D=vipcheckd ICMP=vip-icmp-check SYN=vip-syn-check ARP=vip-arp-check
 
 lab_begin
 C=$LAB_TMP/conf

@@ -2,7 +2,7 @@
 # shellcheck source-path=SCRIPTDIR
 # test_icmp.sh - lab test for vip-icmp-check.
 #
-#   tests/lab/test_icmp.sh build/tools/vip-icmp-check
+#   VIPCHECK_TOOLS=build/tools tests/lab/test_icmp.sh
 #
 # Needs root.  Builds a private namespace lab (tests/lab/lab.sh), runs every
 # case from inside the director namespace, removes the lab on every way out.
@@ -11,8 +11,7 @@ set -uo pipefail
 
 # shellcheck source=harness.sh
 . "$(dirname "${BASH_SOURCE[0]}")/harness.sh"
-lab_tool vip-icmp-check "$@"
-
+lab_tools BIN=vip-icmp-check
 
 lab_begin
 
