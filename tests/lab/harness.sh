@@ -263,7 +263,8 @@ expect_match() {
 
 # expect_usage_error DESC [EXIT] -- CMD...
 # Pass when the exit status is EXIT (default 1) and stderr is exactly one
-# non-empty line (SPEC: "one clear line on stderr naming the bad input").
+# non-empty line (vipcheck(7), VERDICTS: one line on standard error names the bad
+# input).
 expect_usage_error() {
     _lab_split "$@" || return 1
     local desc=${_lab_args[0]} want=${_lab_args[1]:-1} r=() n
@@ -287,7 +288,7 @@ expect_true() {
 }
 
 # expect_no_vip_leaks DESC: nothing so far put an ARP request/reply for the
-# VIP, or a director frame with the VIP as source, on the switch (SPEC: Never).
+# VIP, or a director frame with the VIP as source, on the switch (vipcheck(7), SAFETY).
 expect_no_vip_leaks() {
     local n
     n=$(lab_vip_leaks)

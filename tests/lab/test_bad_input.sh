@@ -4,7 +4,7 @@
 #
 #   VIPCHECK_TOOLS=build/tools tests/lab/test_bad_input.sh
 #
-# SPEC: a usage error fails closed.  Every row must exit exactly 1 (never 0,
+# vipcheck(7), EXIT STATUS: a usage error fails closed.  Every row must exit exactly 1 (never 0,
 # never 2..255, which keepalived's misc_dynamic reads as success), print
 # exactly one line on stderr that names the bad value, print nothing on
 # stdout, and never crash or trip a sanitizer.  Point it at the ASan/UBSan

@@ -17,9 +17,9 @@ lab_tools D=vipcheckd ICMP=vip-icmp-check SYN=vip-syn-check ARP=vip-arp-check
 lab_begin
 C=$LAB_TMP/conf
 mkdir -p "$C"
-# SPEC's Never, from the director: the VIP as ARP sender or IP source, or a broadcast
-# question about it. (The lab's own watch also counts the ARP-leak test's unicast
-# question, which SPEC allows and the arp kind asks.)
+# vipcheck(7), SAFETY, from the director: the VIP as ARP sender or IP source, or a
+# broadcast question about it. (The lab's own watch also counts the ARP-leak test's
+# unicast question, which SAFETY allows and the arp kind asks.)
 lab_nft sw <<EOF || lab_fail "nft watch on the switch"
 table bridge vcldaemon {
     counter never { }

@@ -12,7 +12,7 @@
 #
 # On the bound: a probe round trip survives with 0.7 * 0.7 = 0.49, so any
 # engine that sends 5 probes fails at least 0.51^5 = 3.5 % of runs, whatever
-# it does: issue 7's ">= 99 %" needs 7 or more round trips.  ARP retries run on
+# it does: an up-rate of 99 % or more would need 7 or more round trips.  ARP retries run on
 # their own, faster schedule and the probes are spread over what is left of the
 # deadline once the RIP resolves, so the engine reaches that ceiling: expected
 # up-rate 1 - 0.51^5 = 96.5 % (less the ~0.1 % of runs whose ten ARP requests

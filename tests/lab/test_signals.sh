@@ -4,7 +4,8 @@
 #
 #   VIPCHECK_TOOLS=build/tools tests/lab/test_signals.sh
 #
-# SPEC: keepalived sends SIGTERM on misc_timeout, ldirectord on checktimeout,
+# vipcheck(7), EXIT STATUS: keepalived sends SIGTERM on misc_timeout, ldirectord on
+# checktimeout,
 # and ldirectord reads a check killed by a signal as *up*.  So each signal must
 # end the run within 50 ms with status 1, leaving no child, thread, packet
 # socket or namespace behind.  signal_timer.py sends each signal only once the
@@ -63,7 +64,7 @@ timed "vip-http SIGTERM while waiting for a SYN-ACK" TERM "send " -- \
 expect_no_vip_leaks "no frame on the switch asked for or claimed the VIP"
 
 # After the watch's count: vip-arp-check's unicast question about the VIP is one the
-# switch's watch counts (SPEC allows it; it is what the check asks).
+# switch's watch counts (vipcheck(7), SAFETY allows it; it is what the check asks).
 # Listening for a leak that a healthy realserver never lets out.
 timed "arp SIGTERM while listening for a leak" TERM "send " -- \
     "$BIN_ARP" --timeout 10s "$LAB_VIP" "$LAB_RS_HEALTHY"
