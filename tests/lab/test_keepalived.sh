@@ -79,8 +79,8 @@ grep -q "$PROBE" "$K/keepalived.conf" || { echo "Bail out! the example did not t
 
 # keepalived 2.2.7 (Debian 12) kills itself with SIGTERM in --config-test when a check
 # has a non-root user (GitHub acassen/keepalived#2617, fixed in 2.2.8): its orphan
-# check compares getppid() with a main pid that a config test never sets (0). In a new pid namespace
-# getppid() is 0, so the test runs to its end and reports real errors.
+# check compares getppid() with a main pid that a config test never sets (0). In a new
+# pid namespace getppid() is 0, so the test runs to its end and reports real errors.
 expect_true "keepalived -t accepts the example (lab addresses)" -- \
     unshare --pid --fork keepalived -t -f "$K/keepalived.conf"
 printf 'virtual_server %s 80 {\n    no_such_keyword 1\n}\n' "$LAB_VIP" >"$K/broken.conf"
