@@ -17,7 +17,8 @@ set -uo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/harness.sh"
 # shellcheck source=trust.sh
 . "$(dirname "${BASH_SOURCE[0]}")/trust.sh"
-trust_tools
+lab_tools BIN_ICMP=vip-icmp-check BIN_SYN=vip-syn-check \
+    BIN_HTTP=mgmt-http-check BIN_ARP=vip-arp-check BIN_VIP_HTTP=vip-http-check
 
 # Sanitizers: fail hard and loudly, and keep leak checking on.
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=66

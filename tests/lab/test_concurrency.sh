@@ -16,7 +16,7 @@ set -uo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/harness.sh"
 # shellcheck source=trust.sh
 . "$(dirname "${BASH_SOURCE[0]}")/trust.sh"
-trust_tools
+lab_tools BIN_ICMP=vip-icmp-check BIN_SYN=vip-syn-check
 
 TOTAL=${VIPCHECK_CONCURRENT_RUNS:-300}
 # Generous: 300 processes start on two busy cores, and a slow start must not

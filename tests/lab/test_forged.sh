@@ -21,7 +21,7 @@ set -uo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/harness.sh"
 # shellcheck source=trust.sh
 . "$(dirname "${BASH_SOURCE[0]}")/trust.sh"
-trust_tools
+lab_tools BIN_ICMP=vip-icmp-check BIN_SYN=vip-syn-check BIN_DAEMON=vipcheckd
 
 RUNS=${VIPCHECK_FORGED_RUNS:-200}
 # Small batches: the forger (python) must keep up, so forgeries land while runs still listen.

@@ -27,7 +27,7 @@ set -uo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/harness.sh"
 # shellcheck source=trust.sh
 . "$(dirname "${BASH_SOURCE[0]}")/trust.sh"
-trust_tools
+lab_tools BIN_ICMP=vip-icmp-check BIN_SYN=vip-syn-check
 
 RUNS=${VIPCHECK_LOSS_RUNS:-200}
 BATCH=${VIPCHECK_LOSS_BATCH:-25}

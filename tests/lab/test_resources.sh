@@ -16,7 +16,8 @@ set -uo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/harness.sh"
 # shellcheck source=trust.sh
 . "$(dirname "${BASH_SOURCE[0]}")/trust.sh"
-trust_tools
+lab_tools BIN_ICMP=vip-icmp-check BIN_SYN=vip-syn-check BIN_ARP=vip-arp-check \
+    BIN_VIP_HTTP=vip-http-check
 
 CHECK=$LAB_HARNESS_DIR/resource_check.py
 # The hang guard of each command: a valgrind run has a 5 s deadline and starts slowly

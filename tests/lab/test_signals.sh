@@ -17,7 +17,8 @@ set -uo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/harness.sh"
 # shellcheck source=trust.sh
 . "$(dirname "${BASH_SOURCE[0]}")/trust.sh"
-trust_tools
+lab_tools BIN_ICMP=vip-icmp-check BIN_SYN=vip-syn-check BIN_ARP=vip-arp-check \
+    BIN_VIP_HTTP=vip-http-check
 
 TIMER=$LAB_HARNESS_DIR/signal_timer.py
 RUNS=${VIPCHECK_SIGNAL_RUNS:-10}

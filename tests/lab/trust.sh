@@ -4,16 +4,9 @@
 # against bad input, signals, loss, stale state, concurrency and forgery).  Source it
 # after harness.sh.
 #
-#   trust_tools          sets BIN_ICMP, BIN_SYN, BIN_HTTP, BIN_ARP, BIN_VIP_HTTP and
-#                        BIN_DAEMON from $VIPCHECK_TOOLS (harness.sh, lab_tools).
 #   trust_listen NAME ADDR PORT
 #                        a TCP listener inside lab host NAME (for SYN-ACKs);
 #                        lab teardown ends it with the namespace.
-
-trust_tools() {
-    lab_tools BIN_ICMP=vip-icmp-check BIN_SYN=vip-syn-check BIN_HTTP=mgmt-http-check \
-        BIN_ARP=vip-arp-check BIN_VIP_HTTP=vip-http-check BIN_DAEMON=vipcheckd
-}
 
 trust_listen() {
     local name=$1 addr=$2 port=$3 ns i
