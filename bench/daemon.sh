@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # bench/daemon.sh - one vipcheckd --once round of many icmp targets against the same
-# checks as separate vip-icmp-check processes, side by side (issue 14).
+# checks as separate vip-icmp-check processes, side by side: what one process saves.
 #
 #   bench/daemon.sh BUILD_DIR [VIPS_PER_RS (2500)] [PROCESS_SAMPLE (1000)]
 #   SOAK=600 bench/daemon.sh BUILD_DIR      the soak instead: vipcheckd resident for

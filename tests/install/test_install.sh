@@ -26,6 +26,7 @@ libdir=$(sed -n 's/^libdir=${prefix}\///p' "$prefix"/lib*/pkgconfig/vipcheck.pc 
 check "binaries in sbin" test -x "$prefix/sbin/vip-icmp-check" -a -x "$prefix/sbin/vip-syn-check" \
     -a -x "$prefix/sbin/vip-arp-check" -a -x "$prefix/sbin/mgmt-http-check" -a -x "$prefix/sbin/vipcheckd"
 check "every man page in share/man/man8" bash -c "for p in '$src'/man/*.8; do test -f '$prefix/share/man/man8/'\$(basename \$p) || exit 1; done"
+check "vipcheck(7) in share/man/man7" test -f "$prefix/share/man/man7/vipcheck.7"
 check "no header of the uninstalled vipcheck-http" bash -c "! ls '$prefix'/include/vipcheck/http_* 2>/dev/null"
 check "headers and the generated version.hpp" \
     test -f "$prefix/include/vipcheck/engine.hpp" -a -f "$prefix/include/vipcheck/version.hpp"

@@ -2,6 +2,7 @@
 # shellcheck source-path=SCRIPTDIR
 # harness.sh - helpers for vipcheck lab tests.  Source it, then:
 #
+#   lab_tools BIN=vip-icmp-check               # the binary under test, from $VIPCHECK_TOOLS
 #   lab_begin                                  # build a lab, arm teardown
 #   expect_verdict "healthy is up" up 0 -- in_director "$BIN" "$LAB_VIP" "$LAB_RS_HEALTHY"
 #   expect_match   "nagios ok" 0 '^VIPCHECK OK' -- in_director "$BIN" --nagios ...
@@ -49,19 +50,34 @@ _lab_harness_exit() {
     fi
 }
 
-# lab_tool NAME "$@": the one binary a lab test drives, checked and set as BIN.
-lab_tool() {
-    local name=$1
-    shift
-    if (($# != 1)); then
-        echo "usage: $0 PATH/TO/$name" >&2
+# ---------------------------------------------------------------------------
+# the binaries under test
+#
+# Every lab finds the binaries it drives one way: VIPCHECK_TOOLS names the directory
+# that holds them. ctest sets it to the build's tool directory (tests/CMakeLists.txt);
+# by hand:  VIPCHECK_TOOLS=build/tools bash tests/lab/test_icmp.sh
+#
+# lab_tools VAR=NAME...: set each VAR to the absolute path of tool NAME, or bail out
+# naming the tool that is missing (a lab never skips a tool: a skipped case proves
+# nothing).
+lab_tools() {
+    local pair var name dir
+    if [[ -z ${VIPCHECK_TOOLS:-} ]]; then
+        echo "Bail out! VIPCHECK_TOOLS is not set: export the directory of the tools under test, e.g. VIPCHECK_TOOLS=build/tools"
         exit 1
     fi
-    BIN=$(realpath -e -- "$1" 2>/dev/null) || BIN=
-    if [[ -z $BIN || ! -x $BIN ]]; then
-        echo "Bail out! not an executable: $1"
+    if ! dir=$(realpath -e -- "$VIPCHECK_TOOLS" 2>/dev/null) || [[ ! -d $dir ]]; then
+        echo "Bail out! VIPCHECK_TOOLS=$VIPCHECK_TOOLS is not a directory"
         exit 1
     fi
+    for pair in "$@"; do
+        var=${pair%%=*} name=${pair#*=}
+        if [[ ! -f $dir/$name || ! -x $dir/$name ]]; then
+            echo "Bail out! $name is not built in $dir (cmake --build BUILD --target $name)"
+            exit 1
+        fi
+        printf -v "$var" '%s' "$dir/$name"
+    done
 }
 
 # expect_sigterm_exit DESC -- CMD...: CMD runs in the director, gets SIGTERM
@@ -247,7 +263,8 @@ expect_match() {
 
 # expect_usage_error DESC [EXIT] -- CMD...
 # Pass when the exit status is EXIT (default 1) and stderr is exactly one
-# non-empty line (SPEC: "one clear line on stderr naming the bad input").
+# non-empty line (vipcheck(7), VERDICTS: one line on standard error names the bad
+# input).
 expect_usage_error() {
     _lab_split "$@" || return 1
     local desc=${_lab_args[0]} want=${_lab_args[1]:-1} r=() n
@@ -271,7 +288,7 @@ expect_true() {
 }
 
 # expect_no_vip_leaks DESC: nothing so far put an ARP request/reply for the
-# VIP, or a director frame with the VIP as source, on the switch (SPEC: Never).
+# VIP, or a director frame with the VIP as source, on the switch (vipcheck(7), SAFETY).
 expect_no_vip_leaks() {
     local n
     n=$(lab_vip_leaks)

@@ -173,7 +173,7 @@ lab_add_switch() {
 }
 
 # Deterministic, readable MACs for 192.0.2.x hosts (192.0.2.11 ->
-# 02:00:00:00:00:11, as in SPEC.md's examples); other hosts get a random one.
+# 02:00:00:00:00:11, as in the man pages' examples); other hosts get a random one.
 _lab_mac_for() {
     local a
     for a in "$@"; do

@@ -3,7 +3,7 @@
 # test_arp.sh - lab test of the ARP-leak test: vip-arp-check, --arp-leak on
 # vip-icmp-check / vip-syn-check, and the ARP watch every probe keeps.
 #
-#   tests/lab/test_arp.sh build/tools/vip-arp-check build/tools/vip-icmp-check build/tools/vip-syn-check
+#   VIPCHECK_TOOLS=build/tools tests/lab/test_arp.sh
 #
 # Needs root.  Builds the standard lab (tests/lab/lab.sh) and adds one
 # realserver per way a Linux realserver speaks for the VIP at layer 2:
@@ -24,17 +24,9 @@
 # No `set -e`: a failing case must not hide the ones after it.
 set -uo pipefail
 
-if (($# != 3)); then
-    echo "usage: $0 PATH/TO/vip-arp-check PATH/TO/vip-icmp-check PATH/TO/vip-syn-check" >&2
-    exit 1
-fi
-for bin in "$@"; do
-    [[ -x $bin ]] || { echo "Bail out! not an executable: $bin"; exit 1; }
-done
-ARP=$(realpath -e -- "$1") ICMP=$(realpath -e -- "$2") SYN=$(realpath -e -- "$3")
-
 # shellcheck source=harness.sh
 . "$(dirname "${BASH_SOURCE[0]}")/harness.sh"
+lab_tools ARP=vip-arp-check ICMP=vip-icmp-check SYN=vip-syn-check
 
 lab_begin
 

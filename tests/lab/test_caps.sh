@@ -2,7 +2,7 @@
 # shellcheck source-path=SCRIPTDIR
 # test_caps.sh - file capabilities instead of root or setuid.
 #
-#   tests/lab/test_caps.sh build/tools/vip-icmp-check BUILD_DIR
+#   VIPCHECK_TOOLS=build/tools tests/lab/test_caps.sh BUILD_DIR
 #
 # An unprivileged user (vipcheck-test, created here if missing and removed again)
 # runs a copy of the probe carrying cap_net_raw+ep to `up`; a copy without it fails
@@ -12,14 +12,15 @@
 # time sets the capability, and under DESTDIR says why it does not.
 set -uo pipefail
 
-if (($# != 2)); then
-    echo "usage: $0 PATH/TO/vip-icmp-check BUILD_DIR" >&2
+if (($# != 1)); then
+    echo "usage: $0 BUILD_DIR" >&2
     exit 1
 fi
-BIN=$(realpath -e -- "$1") BUILD=$(realpath -e -- "$2") || exit 1
+BUILD=$(realpath -e -- "$1") || exit 1
 
 # shellcheck source=harness.sh
 . "$(dirname "${BASH_SOURCE[0]}")/harness.sh"
+lab_tools BIN=vip-icmp-check
 # shellcheck source=../daemons/user.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../daemons/user.sh"
 

@@ -2,7 +2,7 @@
 # shellcheck source-path=SCRIPTDIR
 # test_concurrency.sh - many runs at once, as keepalived starts them.
 #
-#   tests/lab/test_concurrency.sh --icmp PATH [--syn PATH] [--http PATH]
+#   VIPCHECK_TOOLS=build/tools tests/lab/test_concurrency.sh
 #
 # 300 runs start together across every lab realserver (healthy, no VIP,
 # firewalled, forwarding, absent), vip-icmp-check and vip-syn-check mixed.
@@ -16,7 +16,7 @@ set -uo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/harness.sh"
 # shellcheck source=trust.sh
 . "$(dirname "${BASH_SOURCE[0]}")/trust.sh"
-trust_tools "$@"
+lab_tools BIN_ICMP=vip-icmp-check BIN_SYN=vip-syn-check
 
 TOTAL=${VIPCHECK_CONCURRENT_RUNS:-300}
 # Generous: 300 processes start on two busy cores, and a slow start must not
@@ -27,9 +27,7 @@ A=(--json --attempts 5 --timeout 5s)
 LAB_CMD_TIMEOUT=40
 
 lab_begin
-if [[ -n $BIN_SYN ]]; then
-    trust_listen healthy "$LAB_VIP" 80 || lab_fail "listener on the healthy realserver"
-fi
+trust_listen healthy "$LAB_VIP" 80 || lab_fail "listener on the healthy realserver"
 
 # name RIP MAC VERDICT for each realserver (MAC empty: never resolves).
 TARGETS=(
@@ -40,7 +38,7 @@ TARGETS=(
     "absent $LAB_RS_ABSENT - rs-unreachable"
 )
 tools=(icmp)
-[[ -n $BIN_SYN ]] && tools+=(syn)
+tools+=(syn)
 
 dir=$LAB_TMP/runs
 pids=()

@@ -2,8 +2,7 @@
 # shellcheck source-path=SCRIPTDIR
 # test_daemon.sh - vipcheckd in the standard lab.
 #
-#   tests/lab/test_daemon.sh PATH/TO/vipcheckd PATH/TO/vip-icmp-check PATH/TO/vip-syn-check \
-#                            PATH/TO/vip-arp-check
+#   VIPCHECK_TOOLS=build/tools tests/lab/test_daemon.sh
 #
 # --once over every lab realserver, IPv4 and IPv6, icmp, syn and arp, must give each
 # target the verdict the one-shot tool gives it; --json is NDJSON with the documented
@@ -12,20 +11,16 @@
 # unchanged targets' state across SIGHUP, keeps the old configuration when the new
 # file is bad (and says so in /metrics), and exits 0 on SIGTERM.
 set -uo pipefail
-if (($# != 4)); then
-    echo "usage: $0 PATH/TO/vipcheckd PATH/TO/vip-icmp-check PATH/TO/vip-syn-check PATH/TO/vip-arp-check" >&2
-    exit 1
-fi
-D=$(realpath -e -- "$1") ICMP=$(realpath -e -- "$2") SYN=$(realpath -e -- "$3") ARP=$(realpath -e -- "$4") || exit 1
 # shellcheck source=harness.sh
 . "$(dirname "${BASH_SOURCE[0]}")/harness.sh"
+lab_tools D=vipcheckd ICMP=vip-icmp-check SYN=vip-syn-check ARP=vip-arp-check
 
 lab_begin
 C=$LAB_TMP/conf
 mkdir -p "$C"
-# SPEC's Never, from the director: the VIP as ARP sender or IP source, or a broadcast
-# question about it. (The lab's own watch also counts the ARP-leak test's unicast
-# question, which SPEC allows and the arp kind asks.)
+# vipcheck(7), SAFETY, from the director: the VIP as ARP sender or IP source, or a
+# broadcast question about it. (The lab's own watch also counts the ARP-leak test's
+# unicast question, which SAFETY allows and the arp kind asks.)
 lab_nft sw <<EOF || lab_fail "nft watch on the switch"
 table bridge vcldaemon {
     counter never { }

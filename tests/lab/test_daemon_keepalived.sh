@@ -6,21 +6,22 @@
 # the lab; and fails closed: keepalived before vipcheckd, vipcheckd never started and a
 # deleted state file keep a realserver out; a restart (SIGTERM or SIGKILL) keeps it in.
 #
-#   tests/lab/test_daemon_keepalived.sh PATH/TO/vipcheckd PATH/TO/ipvs_shim.so
+#   VIPCHECK_TOOLS=build/tools tests/lab/test_daemon_keepalived.sh build/tests/libipvs_shim.so
 #
 # As test_keepalived.sh: ipvs_shim.so (LD_PRELOAD) stands in for ip_vs and logs each
 # IPVS command; /run is a private bind of a temporary directory. keepalived runs under
 # strace, counting every process it creates: after its own start-up, none.
 set -uo pipefail
-if (($# != 2)); then
-    echo "usage: $0 PATH/TO/vipcheckd PATH/TO/ipvs_shim.so" >&2
+if (($# != 1)); then
+    echo "usage: $0 PATH/TO/ipvs_shim.so" >&2
     exit 1
 fi
-D=$(realpath -e -- "$1") SHIM=$(realpath -e -- "$2") || exit 1
+SHIM=$(realpath -e -- "$1") || exit 1
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 EXAMPLE=$HERE/../../examples/keepalived/vipcheckd-keepalived.conf
 # shellcheck source=harness.sh
 . "$HERE/harness.sh"
+lab_tools D=vipcheckd
 # shellcheck source=../daemons/common.sh
 . "$HERE/../daemons/common.sh"
 command -v keepalived >/dev/null || { echo "Bail out! keepalived is not installed (apt-get install keepalived)"; exit 1; }

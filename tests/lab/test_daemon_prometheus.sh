@@ -4,19 +4,15 @@
 # examples/prometheus/ (its scrape job, a /probe job and the alert rules), and PromQL
 # through Prometheus's HTTP API gives the lab's verdicts.
 #
-#   tests/lab/test_daemon_prometheus.sh PATH/TO/vipcheckd
+#   VIPCHECK_TOOLS=build/tools tests/lab/test_daemon_prometheus.sh
 #
 # Both run in the director's namespace, on its loopback.
 set -uo pipefail
-if (($# != 1)); then
-    echo "usage: $0 PATH/TO/vipcheckd" >&2
-    exit 1
-fi
-D=$(realpath -e -- "$1") || exit 1
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 EX=$HERE/../../examples/prometheus
 # shellcheck source=harness.sh
 . "$HERE/harness.sh"
+lab_tools D=vipcheckd
 command -v prometheus >/dev/null || { echo "Bail out! prometheus is not installed (apt-get install prometheus)"; exit 1; }
 
 lab_begin

@@ -2,7 +2,7 @@
 # shellcheck source-path=SCRIPTDIR
 # test_forged.sh - forged answers raced against every probe.
 #
-#   tests/lab/test_forged.sh --icmp PATH [--syn PATH] [--http PATH] [--daemon PATH]
+#   VIPCHECK_TOOLS=build/tools tests/lab/test_forged.sh
 #
 # forger.py (scapy, independent of libvipcheck) sits on the director's bridge
 # port in the switch namespace and answers every probe at once with forged
@@ -13,7 +13,7 @@
 # forger send the perfect answer, which must say up: that proves its frames
 # are well-formed and in time, so the zero below means something.
 # Prints the forged-up count and how many forgeries were sent, by kind.
-# With --daemon, vipcheckd --once runs the same probes BATCH targets at a time, all in
+# Then vipcheckd --once runs the same probes BATCH targets at a time, all in
 # flight together on one capture: a forged answer must not count for any of them.
 set -uo pipefail
 
@@ -21,7 +21,7 @@ set -uo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/harness.sh"
 # shellcheck source=trust.sh
 . "$(dirname "${BASH_SOURCE[0]}")/trust.sh"
-trust_tools "$@"
+lab_tools BIN_ICMP=vip-icmp-check BIN_SYN=vip-syn-check BIN_DAEMON=vipcheckd
 
 RUNS=${VIPCHECK_FORGED_RUNS:-200}
 # Small batches: the forger (python) must keep up, so forgeries land while runs still listen.
@@ -141,9 +141,7 @@ series() {
 }
 
 series "icmp" "$BIN_ICMP" "${A[@]}" "$LAB_VIP" "$LAB_RS_NOVIP"
-if [[ -n $BIN_SYN ]]; then
-    series "syn" "$BIN_SYN" "${A[@]}" "$LAB_VIP" 80 "$LAB_RS_NOVIP"
-fi
+series "syn" "$BIN_SYN" "${A[@]}" "$LAB_VIP" 80 "$LAB_RS_NOVIP"
 
 # daemon_rounds N KINDS...: N --once rounds of vipcheckd, each one target per KIND
 # repeated to BATCH targets (all to the realserver without the VIP); tallies the verdict
@@ -167,48 +165,45 @@ daemon_rounds() {
     done
 }
 
-if [[ -n $BIN_DAEMON ]]; then
-    kinds=(icmp)
-    [[ -n $BIN_SYN ]] && kinds+=(syn)
-    BATCH_SAVED=$BATCH
-    if forger_start control; then
-        BATCH=$CONTROL_RUNS
-        daemon_rounds 1 "${kinds[@]}"
-        forger_stop
-        echo "# vipcheckd control: $(show)"
-        if ((${TALLY[up]:-0} == CONTROL_RUNS)); then
-            lab_pass "vipcheckd control: the forger's perfect answer says up ($CONTROL_RUNS/$CONTROL_RUNS)"
-        else
-            lab_fail "vipcheckd control: the forger's perfect answer says up" "$(show)"
-        fi
+kinds=(icmp syn)
+BATCH_SAVED=$BATCH
+if forger_start control; then
+    BATCH=$CONTROL_RUNS
+    daemon_rounds 1 "${kinds[@]}"
+    forger_stop
+    echo "# vipcheckd control: $(show)"
+    if ((${TALLY[up]:-0} == CONTROL_RUNS)); then
+        lab_pass "vipcheckd control: the forger's perfect answer says up ($CONTROL_RUNS/$CONTROL_RUNS)"
     else
-        lab_fail "vipcheckd control: forger started"
+        lab_fail "vipcheckd control: the forger's perfect answer says up" "$(show)"
     fi
-    BATCH=$BATCH_SAVED
-    if forger_start forge; then
-        daemon_rounds $((RUNS / BATCH)) "${kinds[@]}"
-        forger_stop
-        up=${TALLY[up]:-0} probes=$(stat_of probes) forged=$(stat_of forged)
-        echo "# vipcheckd forged: up $up/$RUNS; verdicts: $(show)"
-        echo "# vipcheckd forgeries: ${forged:-0} sent for ${probes:-0} probes"
-        if ((up == 0)); then
-            lab_pass "vipcheckd: no target of $RUNS ($BATCH in flight at once) said up under forged answers"
-        else
-            lab_fail "vipcheckd: no target said up under forged answers" "$up said up"
-        fi
-        if ((${TALLY[no-reply]:-0} == RUNS)); then
-            lab_pass "vipcheckd: every target says no-reply"
-        else
-            lab_fail "vipcheckd: every target says no-reply" "$(show)"
-        fi
-        if ((${probes:-0} >= RUNS && ${forged:-0} >= 5 * ${probes:-0})); then
-            lab_pass "vipcheckd: every probe was raced by forgeries"
-        else
-            lab_fail "vipcheckd: every probe was raced by forgeries" "probes ${probes:-0}, forgeries ${forged:-0}"
-        fi
+else
+    lab_fail "vipcheckd control: forger started"
+fi
+BATCH=$BATCH_SAVED
+if forger_start forge; then
+    daemon_rounds $((RUNS / BATCH)) "${kinds[@]}"
+    forger_stop
+    up=${TALLY[up]:-0} probes=$(stat_of probes) forged=$(stat_of forged)
+    echo "# vipcheckd forged: up $up/$RUNS; verdicts: $(show)"
+    echo "# vipcheckd forgeries: ${forged:-0} sent for ${probes:-0} probes"
+    if ((up == 0)); then
+        lab_pass "vipcheckd: no target of $RUNS ($BATCH in flight at once) said up under forged answers"
     else
-        lab_fail "vipcheckd: forger started"
+        lab_fail "vipcheckd: no target said up under forged answers" "$up said up"
     fi
+    if ((${TALLY[no-reply]:-0} == RUNS)); then
+        lab_pass "vipcheckd: every target says no-reply"
+    else
+        lab_fail "vipcheckd: every target says no-reply" "$(show)"
+    fi
+    if ((${probes:-0} >= RUNS && ${forged:-0} >= 5 * ${probes:-0})); then
+        lab_pass "vipcheckd: every probe was raced by forgeries"
+    else
+        lab_fail "vipcheckd: every probe was raced by forgeries" "probes ${probes:-0}, forgeries ${forged:-0}"
+    fi
+else
+    lab_fail "vipcheckd: forger started"
 fi
 
 expect_no_vip_leaks "no frame on the switch asked for or claimed the VIP"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # test_http.sh - lab test for mgmt-http-check.
 #
-#   tests/lab/test_http.sh build/tools/mgmt-http-check
+#   VIPCHECK_TOOLS=build/tools tests/lab/test_http.sh
 #
 # Needs root and openssl.  Builds a private namespace lab (tests/lab/lab.sh),
 # runs a real HTTP server and real TLS servers (tests/lab/http_server.py, with
@@ -10,15 +10,6 @@
 # No `set -e`: a failing case must not hide the ones after it.
 set -uo pipefail
 
-if (($# != 1)); then
-    echo "usage: $0 PATH/TO/mgmt-http-check" >&2
-    exit 1
-fi
-BIN=$(realpath -e -- "$1" 2>/dev/null) || BIN=
-if [[ -z $BIN || ! -x $BIN ]]; then
-    echo "Bail out! not an executable: $1"
-    exit 1
-fi
 for tool in openssl /usr/bin/python3 md5sum ss; do
     command -v "$tool" >/dev/null || { echo "Bail out! $tool is missing"; exit 1; }
 done
@@ -26,6 +17,7 @@ done
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=harness.sh
 . "$HERE/harness.sh"
+lab_tools BIN=mgmt-http-check
 
 lab_begin
 

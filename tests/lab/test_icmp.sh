@@ -2,7 +2,7 @@
 # shellcheck source-path=SCRIPTDIR
 # test_icmp.sh - lab test for vip-icmp-check.
 #
-#   tests/lab/test_icmp.sh build/tools/vip-icmp-check
+#   VIPCHECK_TOOLS=build/tools tests/lab/test_icmp.sh
 #
 # Needs root.  Builds a private namespace lab (tests/lab/lab.sh), runs every
 # case from inside the director namespace, removes the lab on every way out.
@@ -11,12 +11,11 @@ set -uo pipefail
 
 # shellcheck source=harness.sh
 . "$(dirname "${BASH_SOURCE[0]}")/harness.sh"
-lab_tool vip-icmp-check "$@"
-
+lab_tools BIN=vip-icmp-check
 
 lab_begin
 
-# Short deadline: the negative cases wait it out, and SPEC allows durations.
+# Short deadline: the negative cases wait it out (vip-icmp-check(8), --timeout).
 T=(--timeout 300ms)
 
 # --- verdicts per realserver ---------------------------------------------
@@ -32,7 +31,7 @@ expect_verdict "nobody holds the RIP: rs-unreachable" rs-unreachable 1 -- \
     in_director "$BIN" "${T[@]}" "$LAB_VIP" "$LAB_RS_ABSENT"
 
 # --- output formats --------------------------------------------------------
-# SPEC: `up VIP on RIP [MAC] via IF src SRC: echo reply in 0.21 ms`
+# vipcheck(7), VERDICTS: `up VIP on RIP [MAC] via IF src SRC: echo reply in 0.21 ms`
 re_vip=${LAB_VIP//./\\.} re_rip=${LAB_RS_HEALTHY//./\\.} re_src=${LAB_DIRECTOR_IP//./\\.}
 expect_match "default line names VIP, RIP, MAC, interface, source and rtt" 0 \
     "^up $re_vip on $re_rip \\[$LAB_MAC_HEALTHY\\] via $LAB_DIRECTOR_IF src $re_src: echo reply in [0-9]+(\\.[0-9]+)? ms\$" -- \

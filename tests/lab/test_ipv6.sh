@@ -3,29 +3,15 @@
 # test_ipv6.sh - lab test of the VIP probes over IPv6 (neighbour discovery,
 # ICMPv6, link-local and %IF scoped RIPs).
 #
-#   tests/lab/test_ipv6.sh build/tools/vip-icmp-check [build/tools/vip-syn-check]
+#   VIPCHECK_TOOLS=build/tools tests/lab/test_ipv6.sh
 #
 # Needs root.  Uses the standard lab's IPv6 plane (tests/lab/lab.sh): the same
 # realserver cases as IPv4.  Removes the lab on every way out.
 set -uo pipefail
 
-if (($# < 1 || $# > 2)); then
-    echo "usage: $0 PATH/TO/vip-icmp-check [PATH/TO/vip-syn-check]" >&2
-    exit 1
-fi
-ICMP=$(realpath -e -- "$1" 2>/dev/null) || ICMP=
-SYN=
-if (($# == 2)); then
-    SYN=$(realpath -e -- "$2" 2>/dev/null) || SYN=
-    [[ -n $SYN && -x $SYN ]] || { echo "Bail out! not an executable: $2"; exit 1; }
-fi
-if [[ -z $ICMP || ! -x $ICMP ]]; then
-    echo "Bail out! not an executable: $1"
-    exit 1
-fi
-
 # shellcheck source=harness.sh
 . "$(dirname "${BASH_SOURCE[0]}")/harness.sh"
+lab_tools ICMP=vip-icmp-check SYN=vip-syn-check
 
 lab_begin
 
@@ -105,9 +91,8 @@ expect_usage_error "IPv4 VIP with an IPv6 RIP: error" -- \
 expect_usage_error "IPv6 VIP with an IPv4 RIP: error" -- \
     in_director "$ICMP" "${T[@]}" "$LAB_VIP6" "$LAB_RS_HEALTHY"
 
-# --- vip-syn-check over IPv6 (when built) ------------------------------------------
-if [[ -n $SYN ]]; then
-    lab_exec healthy /usr/bin/python3 -c '
+# --- vip-syn-check over IPv6 ------------------------------------------------------
+lab_exec healthy /usr/bin/python3 -c '
 import socket, sys, os
 s = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
 s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -116,18 +101,17 @@ os.closerange(0, 3)
 while True:
     c, _ = s.accept(); c.close()
 ' </dev/null >/dev/null 2>&1 &
-    sleep 0.3
-    expect_verdict "v6 SYN: healthy realserver listening on the VIP: up" up 0 -- \
-        in_director "$SYN" "${T[@]}" "$LAB_VIP6" 80 "$LAB_RS6_HEALTHY"
-    expect_verdict "v6 SYN: closed port: port-closed" port-closed 1 -- \
-        in_director "$SYN" "${T[@]}" "$LAB_VIP6" 81 "$LAB_RS6_HEALTHY"
-    expect_verdict "v6 SYN: realserver without the VIP: no-reply" no-reply 1 -- \
-        in_director "$SYN" "${T[@]}" "$LAB_VIP6" 80 "$LAB_RS6_NOVIP"
-    expect_verdict "v6 SYN: forwarding realserver: vip-missing" vip-missing 1 -- \
-        in_director "$SYN" "${T[@]}" "$LAB_VIP6" 80 "$LAB_RS6_FORWARD"
-    expect_verdict "v6 SYN: absent RIP: rs-unreachable" rs-unreachable 1 -- \
-        in_director "$SYN" "${T[@]}" "$LAB_VIP6" 80 "$LAB_RS6_ABSENT"
-fi
+sleep 0.3
+expect_verdict "v6 SYN: healthy realserver listening on the VIP: up" up 0 -- \
+    in_director "$SYN" "${T[@]}" "$LAB_VIP6" 80 "$LAB_RS6_HEALTHY"
+expect_verdict "v6 SYN: closed port: port-closed" port-closed 1 -- \
+    in_director "$SYN" "${T[@]}" "$LAB_VIP6" 81 "$LAB_RS6_HEALTHY"
+expect_verdict "v6 SYN: realserver without the VIP: no-reply" no-reply 1 -- \
+    in_director "$SYN" "${T[@]}" "$LAB_VIP6" 80 "$LAB_RS6_NOVIP"
+expect_verdict "v6 SYN: forwarding realserver: vip-missing" vip-missing 1 -- \
+    in_director "$SYN" "${T[@]}" "$LAB_VIP6" 80 "$LAB_RS6_FORWARD"
+expect_verdict "v6 SYN: absent RIP: rs-unreachable" rs-unreachable 1 -- \
+    in_director "$SYN" "${T[@]}" "$LAB_VIP6" 80 "$LAB_RS6_ABSENT"
 
 # --- never solicit the VIP nor send from it ---------------------------------------
 n=$(lab_vip6_leaks)

@@ -3,7 +3,7 @@
 # test_keepalived.sh - Debian's keepalived drives vip-icmp-check with a configuration
 # generated from examples/keepalived/keepalived.conf, in the lab's director namespace.
 #
-#   tests/lab/test_keepalived.sh build/tools/vip-icmp-check build/tests/libipvs_shim.so
+#   VIPCHECK_TOOLS=build/tools tests/lab/test_keepalived.sh build/tests/libipvs_shim.so
 #
 # The kernel has no ip_vs: ipvs_shim.so (LD_PRELOAD) answers keepalived's IPVS socket
 # options and logs each command. keepalived's pid files, log and the shim's log live
@@ -13,15 +13,16 @@
 # and the traps the example avoids (exec failure = success, unsafe path = check
 # dropped, misc_dynamic reading 2..255 as success).
 set -uo pipefail
-if (($# != 3)); then
-    echo "usage: $0 PATH/TO/vip-icmp-check PATH/TO/ipvs_shim.so PATH/TO/vip-http-check" >&2
+if (($# != 1)); then
+    echo "usage: $0 PATH/TO/ipvs_shim.so" >&2
     exit 1
 fi
-BIN=$(realpath -e -- "$1") SHIM=$(realpath -e -- "$2") HTTP_BIN=$(realpath -e -- "$3") || exit 1
+SHIM=$(realpath -e -- "$1") || exit 1
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 EXAMPLE=$HERE/../../examples/keepalived/keepalived.conf
 # shellcheck source=harness.sh
 . "$HERE/harness.sh"
+lab_tools BIN=vip-icmp-check HTTP_BIN=vip-http-check
 # shellcheck source=../daemons/user.sh
 . "$HERE/../daemons/user.sh"
 # shellcheck source=../daemons/common.sh
@@ -77,9 +78,9 @@ sed -e "s/192\.0\.2\.100/$LAB_VIP/g" \
 grep -q "$PROBE" "$K/keepalived.conf" || { echo "Bail out! the example did not take the substitutions"; exit 1; }
 
 # keepalived 2.2.7 (Debian 12) kills itself with SIGTERM in --config-test when a check
-# has a non-root user (upstream issue 2617, fixed in 2.2.8): its orphan check compares
-# getppid() with a main pid that a config test never sets (0). In a new pid namespace
-# getppid() is 0, so the test runs to its end and reports real errors.
+# has a non-root user (GitHub acassen/keepalived#2617, fixed in 2.2.8): its orphan
+# check compares getppid() with a main pid that a config test never sets (0). In a new
+# pid namespace getppid() is 0, so the test runs to its end and reports real errors.
 expect_true "keepalived -t accepts the example (lab addresses)" -- \
     unshare --pid --fork keepalived -t -f "$K/keepalived.conf"
 printf 'virtual_server %s 80 {\n    no_such_keyword 1\n}\n' "$LAB_VIP" >"$K/broken.conf"

@@ -3,22 +3,18 @@
 # test_ldirectord.sh - Debian's ldirectord drives vip-icmp-check with configurations
 # generated from examples/ldirectord/, in the lab's director namespace.
 #
-#   tests/lab/test_ldirectord.sh build/tools/vip-icmp-check
+#   VIPCHECK_TOOLS=build/tools tests/lab/test_ldirectord.sh
 #
 # No ip_vs here: ldirectord -d runs ./ipvsadm from its working directory, and the test
 # puts the stateful stand-in tests/daemons/ipvsadm there. ldirectord's pid file goes to
 # /run, which is a private bind of a temporary directory; /etc is a private overlay so
 # that the probe's *default* /etc/vipcheck.conf is the test's, never the host's.
 set -uo pipefail
-if (($# != 1)); then
-    echo "usage: $0 PATH/TO/vip-icmp-check" >&2
-    exit 1
-fi
-BIN=$(realpath -e -- "$1") || exit 1
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 EXAMPLES=$HERE/../../examples/ldirectord
 # shellcheck source=harness.sh
 . "$HERE/harness.sh"
+lab_tools BIN=vip-icmp-check
 # shellcheck source=../daemons/common.sh
 . "$HERE/../daemons/common.sh"
 command -v ldirectord >/dev/null || { echo "Bail out! ldirectord is not installed (apt-get install ldirectord)"; exit 1; }

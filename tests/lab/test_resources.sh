@@ -2,8 +2,7 @@
 # shellcheck source-path=SCRIPTDIR
 # test_resources.sh - what a run costs and what it leaves behind.
 #
-#   tests/lab/test_resources.sh --icmp PATH [--syn PATH] [--http PATH] [--arp PATH]
-#                               [--vip-http PATH]
+#   VIPCHECK_TOOLS=build/tools tests/lab/test_resources.sh
 #
 # keepalived runs checks every few seconds for every realserver, often as an
 # unprivileged user with a read-only root: a run must write nothing but its
@@ -17,7 +16,8 @@ set -uo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/harness.sh"
 # shellcheck source=trust.sh
 . "$(dirname "${BASH_SOURCE[0]}")/trust.sh"
-trust_tools "$@"
+lab_tools BIN_ICMP=vip-icmp-check BIN_SYN=vip-syn-check BIN_ARP=vip-arp-check \
+    BIN_VIP_HTTP=vip-http-check
 
 CHECK=$LAB_HARNESS_DIR/resource_check.py
 # The hang guard of each command: a valgrind run has a 5 s deadline and starts slowly
@@ -90,25 +90,19 @@ one "icmp vip-missing" vip-missing -- "$BIN_ICMP" "$LAB_VIP" "$LAB_RS_FORWARD"
 one "icmp rs-unreachable" rs-unreachable -- "$BIN_ICMP" "$LAB_VIP" "$LAB_RS_ABSENT"
 one "icmp error (bad RIP)" any -- "$BIN_ICMP" "$LAB_VIP" 192.0.2.300
 one "icmp error (no route)" any -- "$BIN_ICMP" "$LAB_VIP" 198.51.100.200
-if [[ -n $BIN_SYN ]]; then
-    trust_listen healthy "$LAB_VIP" 80 || lab_fail "listener on the healthy realserver"
-    one "syn up" up -- "$BIN_SYN" "$LAB_VIP" 80 "$LAB_RS_HEALTHY"
-    one "syn port-closed" port-closed -- "$BIN_SYN" "$LAB_VIP" 81 "$LAB_RS_HEALTHY"
-fi
-if [[ -n $BIN_ARP ]]; then
-    # Silence is its up: the run lasts its whole deadline, asking three times.
-    one "arp up" up -- "$BIN_ARP" "$LAB_VIP" "$LAB_RS_HEALTHY"
-    one "arp rs-unreachable" rs-unreachable -- "$BIN_ARP" "$LAB_VIP" "$LAB_RS_ABSENT"
-fi
-if [[ -n $BIN_VIP_HTTP ]]; then
-    printf 'vipcheck lab\n' >"$LAB_TMP/index.html"
-    lab_spawn healthy "$LAB_TMP/http.log" /usr/bin/python3 "$LAB_HARNESS_DIR/http_server.py" --port 8080 \
-        --body "$LAB_TMP/index.html"
-    lab_wait_tcp healthy 8080 10 || lab_fail "HTTP server on the healthy realserver"
-    # libcurl with OpenSSL, lwIP's pools and the relay's 4 MiB stream ring: a bound of its own.
-    RSS_BOUND_KIB=32768 one "vip-http up" up -- "$BIN_VIP_HTTP" "http://$LAB_VIP:8080/" "$LAB_RS_HEALTHY"
-    RSS_BOUND_KIB=32768 one "vip-http no-reply" no-reply -- "$BIN_VIP_HTTP" "http://$LAB_VIP:8080/" "$LAB_RS_NOVIP"
-fi
+trust_listen healthy "$LAB_VIP" 80 || lab_fail "listener on the healthy realserver"
+one "syn up" up -- "$BIN_SYN" "$LAB_VIP" 80 "$LAB_RS_HEALTHY"
+one "syn port-closed" port-closed -- "$BIN_SYN" "$LAB_VIP" 81 "$LAB_RS_HEALTHY"
+# Silence is its up: the run lasts its whole deadline, asking three times.
+one "arp up" up -- "$BIN_ARP" "$LAB_VIP" "$LAB_RS_HEALTHY"
+one "arp rs-unreachable" rs-unreachable -- "$BIN_ARP" "$LAB_VIP" "$LAB_RS_ABSENT"
+printf 'vipcheck lab\n' >"$LAB_TMP/index.html"
+lab_spawn healthy "$LAB_TMP/http.log" /usr/bin/python3 "$LAB_HARNESS_DIR/http_server.py" --port 8080 \
+    --body "$LAB_TMP/index.html"
+lab_wait_tcp healthy 8080 10 || lab_fail "HTTP server on the healthy realserver"
+# libcurl with OpenSSL, lwIP's pools and the relay's 4 MiB stream ring: a bound of its own.
+RSS_BOUND_KIB=32768 one "vip-http up" up -- "$BIN_VIP_HTTP" "http://$LAB_VIP:8080/" "$LAB_RS_HEALTHY"
+RSS_BOUND_KIB=32768 one "vip-http no-reply" no-reply -- "$BIN_VIP_HTTP" "http://$LAB_VIP:8080/" "$LAB_RS_NOVIP"
 
 echo "# peak RSS: max ${RSS_MAX} KiB over ${#RSS_LIST[@]} runs (bound $RSS_BOUND_KIB KiB, vip-http-check 32768 KiB)"
 lab_end

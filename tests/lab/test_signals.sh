@@ -2,10 +2,10 @@
 # shellcheck source-path=SCRIPTDIR
 # test_signals.sh - SIGTERM / SIGINT / SIGHUP in the middle of a run.
 #
-#   tests/lab/test_signals.sh --icmp PATH [--syn PATH] [--http PATH] [--arp PATH]
-#                             [--vip-http PATH]
+#   VIPCHECK_TOOLS=build/tools tests/lab/test_signals.sh
 #
-# SPEC: keepalived sends SIGTERM on misc_timeout, ldirectord on checktimeout,
+# vipcheck(7), EXIT STATUS: keepalived sends SIGTERM on misc_timeout, ldirectord on
+# checktimeout,
 # and ldirectord reads a check killed by a signal as *up*.  So each signal must
 # end the run within 50 ms with status 1, leaving no child, thread, packet
 # socket or namespace behind.  signal_timer.py sends each signal only once the
@@ -17,7 +17,8 @@ set -uo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/harness.sh"
 # shellcheck source=trust.sh
 . "$(dirname "${BASH_SOURCE[0]}")/trust.sh"
-trust_tools "$@"
+lab_tools BIN_ICMP=vip-icmp-check BIN_SYN=vip-syn-check BIN_ARP=vip-arp-check \
+    BIN_VIP_HTTP=vip-http-check
 
 TIMER=$LAB_HARNESS_DIR/signal_timer.py
 RUNS=${VIPCHECK_SIGNAL_RUNS:-10}
@@ -52,26 +53,20 @@ done
 # Waiting for an ARP answer that never comes.
 timed "icmp SIGTERM while resolving" TERM "resolve " -- "$BIN_ICMP" --timeout 10s "$LAB_VIP" "$LAB_RS_ABSENT"
 
-if [[ -n $BIN_SYN ]]; then
-    for sig in TERM INT; do
-        timed "syn SIG$sig while waiting for a SYN-ACK" "$sig" "send " -- \
-            "$BIN_SYN" --timeout 10s "$LAB_VIP" 80 "$LAB_RS_NOVIP"
-    done
-fi
+for sig in TERM INT; do
+    timed "syn SIG$sig while waiting for a SYN-ACK" "$sig" "send " -- \
+        "$BIN_SYN" --timeout 10s "$LAB_VIP" 80 "$LAB_RS_NOVIP"
+done
 
-if [[ -n $BIN_VIP_HTTP ]]; then
-    # The user-space TCP's SYN, retransmitted, never answered.
-    timed "vip-http SIGTERM while waiting for a SYN-ACK" TERM "send " -- \
-        "$BIN_VIP_HTTP" --timeout 10s "http://$LAB_VIP/" "$LAB_RS_NOVIP"
-fi
+# The user-space TCP's SYN, retransmitted, never answered.
+timed "vip-http SIGTERM while waiting for a SYN-ACK" TERM "send " -- \
+    "$BIN_VIP_HTTP" --timeout 10s "http://$LAB_VIP/" "$LAB_RS_NOVIP"
 
 expect_no_vip_leaks "no frame on the switch asked for or claimed the VIP"
 
 # After the watch's count: vip-arp-check's unicast question about the VIP is one the
-# switch's watch counts (SPEC allows it; it is what the check asks).
-if [[ -n $BIN_ARP ]]; then
-    # Listening for a leak that a healthy realserver never lets out.
-    timed "arp SIGTERM while listening for a leak" TERM "send " -- \
-        "$BIN_ARP" --timeout 10s "$LAB_VIP" "$LAB_RS_HEALTHY"
-fi
+# switch's watch counts (vipcheck(7), SAFETY allows it; it is what the check asks).
+# Listening for a leak that a healthy realserver never lets out.
+timed "arp SIGTERM while listening for a leak" TERM "send " -- \
+    "$BIN_ARP" --timeout 10s "$LAB_VIP" "$LAB_RS_HEALTHY"
 lab_end

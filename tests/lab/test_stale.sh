@@ -2,7 +2,7 @@
 # shellcheck source-path=SCRIPTDIR
 # test_stale.sh - stale L2 state between runs.
 #
-#   tests/lab/test_stale.sh --icmp PATH [--syn PATH] [--http PATH]
+#   VIPCHECK_TOOLS=build/tools tests/lab/test_stale.sh
 #
 # A realserver's NIC is swapped (new MAC) while the director's neighbour cache
 # still holds the old one: the next run must resolve afresh, find the new MAC
@@ -15,7 +15,7 @@ set -uo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/harness.sh"
 # shellcheck source=trust.sh
 . "$(dirname "${BASH_SOURCE[0]}")/trust.sh"
-trust_tools "$@"
+lab_tools BIN_ICMP=vip-icmp-check BIN_SYN=vip-syn-check
 
 lab_begin
 # Hosts added after `lab.sh up` go on the standard lab's switch.
@@ -24,9 +24,7 @@ T=(--timeout 300ms)
 RUNS=20
 OLD_MAC=$LAB_MAC_HEALTHY NEW_MAC=02:00:00:00:77:11 TWIN_MAC=02:00:00:00:99:11
 
-if [[ -n $BIN_SYN ]]; then
-    trust_listen healthy "$LAB_VIP" 80 || lab_fail "listener on the healthy realserver"
-fi
+trust_listen healthy "$LAB_VIP" 80 || lab_fail "listener on the healthy realserver"
 
 # series DESC TOKEN EXIT NEEDLE -- CMD...: RUNS runs, each must give TOKEN,
 # exit EXIT and mention NEEDLE (a MAC) on stdout.  Prints the tally.
@@ -71,10 +69,8 @@ series "after the swap, stale cache: up at the new MAC" up 0 "[$NEW_MAC]" -- \
     in_director "$BIN_ICMP" "${T[@]}" "$LAB_VIP" "$LAB_RS_HEALTHY"
 series "the old MAC given with --mac: no-reply, never up" no-reply 1 "[$OLD_MAC]" -- \
     in_director "$BIN_ICMP" "${T[@]}" --mac "$OLD_MAC" "$LAB_VIP" "$LAB_RS_HEALTHY"
-if [[ -n $BIN_SYN ]]; then
-    series "syn after the swap: up at the new MAC" up 0 "[$NEW_MAC]" -- \
-        in_director "$BIN_SYN" "${T[@]}" "$LAB_VIP" 80 "$LAB_RS_HEALTHY"
-fi
+series "syn after the swap: up at the new MAC" up 0 "[$NEW_MAC]" -- \
+    in_director "$BIN_SYN" "${T[@]}" "$LAB_VIP" 80 "$LAB_RS_HEALTHY"
 
 # A second host claims the RIP (it answers ARP for it, from another MAC).
 lab_add_host twin --mac "$TWIN_MAC" "$LAB_RS_HEALTHY/24" || lab_fail "twin host holding the RIP"
@@ -82,10 +78,8 @@ series "a second host answers ARP for the RIP: mac-conflict" mac-conflict 1 "$TW
     in_director "$BIN_ICMP" "${T[@]}" "$LAB_VIP" "$LAB_RS_HEALTHY"
 expect_match "the conflict line names both MACs" 1 "$NEW_MAC.*$TWIN_MAC|$TWIN_MAC.*$NEW_MAC" -- \
     in_director "$BIN_ICMP" "${T[@]}" "$LAB_VIP" "$LAB_RS_HEALTHY"
-if [[ -n $BIN_SYN ]]; then
-    series "syn with a second host answering ARP: mac-conflict" mac-conflict 1 "$TWIN_MAC" -- \
-        in_director "$BIN_SYN" "${T[@]}" "$LAB_VIP" 80 "$LAB_RS_HEALTHY"
-fi
+series "syn with a second host answering ARP: mac-conflict" mac-conflict 1 "$TWIN_MAC" -- \
+    in_director "$BIN_SYN" "${T[@]}" "$LAB_VIP" 80 "$LAB_RS_HEALTHY"
 
 # The duplicate goes away: the next run is up again, at the realserver's MAC.
 lab_exec twin ip addr flush dev eth0

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # test_syn.sh - lab test for vip-syn-check.
 #
-#   tests/lab/test_syn.sh build/tools/vip-syn-check
+#   VIPCHECK_TOOLS=build/tools tests/lab/test_syn.sh
 #
 # Needs root.  Builds the standard namespace lab (tests/lab/lab.sh), adds two
 # realservers of its own and TCP listeners, runs every case from inside the
@@ -12,7 +12,7 @@ set -uo pipefail
 
 # shellcheck source=harness.sh
 . "$(dirname "${BASH_SOURCE[0]}")/harness.sh"
-lab_tool vip-syn-check "$@"
+lab_tools BIN=vip-syn-check
 
 
 lab_begin

@@ -4,15 +4,11 @@
 # name and facility daemon, read back from a /dev/log socket the test serves
 # (syslog_capture.sh), never the host's syslog.
 #
-#   tests/lab/test_syslog.sh build/tools/vip-icmp-check
+#   VIPCHECK_TOOLS=build/tools tests/lab/test_syslog.sh
 set -uo pipefail
-if (($# != 1)); then
-    echo "usage: $0 PATH/TO/vip-icmp-check" >&2
-    exit 1
-fi
-BIN=$(realpath -e -- "$1") || exit 1
 # shellcheck source=harness.sh
 . "$(dirname "${BASH_SOURCE[0]}")/harness.sh"
+lab_tools BIN=vip-icmp-check
 CAPTURE=$LAB_HARNESS_DIR/syslog_capture.sh
 
 lab_begin

@@ -2,7 +2,7 @@
 # shellcheck source-path=SCRIPTDIR
 # test_tunnel.sh - lab test of --encap ipip|gue|gre (LVS tunneling).
 #
-#   tests/lab/test_tunnel.sh build/tools/vip-icmp-check [build/tools/vip-syn-check]
+#   VIPCHECK_TOOLS=build/tools tests/lab/test_tunnel.sh
 #
 # Needs root, /usr/bin/python3 with scapy, and tshark.  This kernel has no
 # ipip/gre/fou modules, so the tunnel realservers are tunnel_responder.py
@@ -18,22 +18,12 @@
 # and removes everything on every way out.
 set -uo pipefail
 
-if (($# < 1 || $# > 2)); then
-    echo "usage: $0 PATH/TO/vip-icmp-check [PATH/TO/vip-syn-check]" >&2
-    exit 1
-fi
-ICMP=$(realpath -e -- "$1" 2>/dev/null) || ICMP=
-[[ -n $ICMP && -x $ICMP ]] || { echo "Bail out! not an executable: $1"; exit 1; }
-SYN=
-if (($# == 2)); then
-    SYN=$(realpath -e -- "$2" 2>/dev/null) || SYN=
-    [[ -n $SYN && -x $SYN ]] || { echo "Bail out! not an executable: $2"; exit 1; }
-fi
 command -v tshark >/dev/null || { echo "Bail out! tshark is not installed"; exit 1; }
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=harness.sh
 . "$HERE/harness.sh"
+lab_tools ICMP=vip-icmp-check SYN=vip-syn-check
 
 lab_begin
 
@@ -210,21 +200,19 @@ expect_usage_error "--encap gue without --encap-port: error" -- \
 expect_usage_error "--encap vxlan: error" -- \
     in_director "$ICMP" "${T[@]}" --encap vxlan "$LAB_VIP" "$TUN4"
 
-# --- vip-syn-check through the tunnel (when built) --------------------------------
-if [[ -n $SYN ]]; then
-    for e in ipip gue gre; do
-        extra=()
-        [[ $e == gue ]] && extra=("${G[@]}")
-        expect_verdict "SYN $e on-link, port listening: up" up 0 -- \
-            in_director "$SYN" "${T[@]}" --encap "$e" "${extra[@]}" "$LAB_VIP" 80 "$TUN4"
-        expect_verdict "SYN $e routed 6in6, port listening: up" up 0 -- \
-            in_director "$SYN" "${T[@]}" --encap "$e" "${extra[@]}" "$LAB_VIP6" 80 "$FAR6"
-        expect_verdict "SYN $e on-link, closed port: port-closed" port-closed 1 -- \
-            in_director "$SYN" "${T[@]}" --encap "$e" "${extra[@]}" "$LAB_VIP" 81 "$TUN4"
-        expect_verdict "SYN $e, VIP not held: no-reply" no-reply 1 -- \
-            in_director "$SYN" "${T[@]}" --encap "$e" "${extra[@]}" "$LAB_VIP" 80 "$TUNNOV4"
-    done
-fi
+# --- vip-syn-check through the tunnel ---------------------------------------------
+for e in ipip gue gre; do
+    extra=()
+    [[ $e == gue ]] && extra=("${G[@]}")
+    expect_verdict "SYN $e on-link, port listening: up" up 0 -- \
+        in_director "$SYN" "${T[@]}" --encap "$e" "${extra[@]}" "$LAB_VIP" 80 "$TUN4"
+    expect_verdict "SYN $e routed 6in6, port listening: up" up 0 -- \
+        in_director "$SYN" "${T[@]}" --encap "$e" "${extra[@]}" "$LAB_VIP6" 80 "$FAR6"
+    expect_verdict "SYN $e on-link, closed port: port-closed" port-closed 1 -- \
+        in_director "$SYN" "${T[@]}" --encap "$e" "${extra[@]}" "$LAB_VIP" 81 "$TUN4"
+    expect_verdict "SYN $e, VIP not held: no-reply" no-reply 1 -- \
+        in_director "$SYN" "${T[@]}" --encap "$e" "${extra[@]}" "$LAB_VIP" 80 "$TUNNOV4"
+done
 
 # --- never ARP/solicit the VIP nor send from it ------------------------------------
 expect_no_vip_leaks "no frame on the switch asked for or claimed the IPv4 VIP"

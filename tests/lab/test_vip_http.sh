@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # test_vip_http.sh - lab test for vip-http-check.
 #
-#   tests/lab/test_vip_http.sh build/tools/vip-http-check build/tools/mgmt-http-check
+#   VIPCHECK_TOOLS=build/tools tests/lab/test_vip_http.sh
 #
 # Needs root, openssl and nft.  The standard lab (tests/lab/lab.sh): the director
 # holds the VIP on lo; the healthy realserver runs real HTTP and TLS servers
@@ -10,16 +10,6 @@
 # namespace without the VIP).  The lab is removed on every way out.
 set -uo pipefail
 
-if (($# != 2)); then
-    echo "usage: $0 PATH/TO/vip-http-check PATH/TO/mgmt-http-check" >&2
-    exit 1
-fi
-BIN=$(realpath -e -- "$1" 2>/dev/null) || BIN=
-MGMT=$(realpath -e -- "$2" 2>/dev/null) || MGMT=
-if [[ -z $BIN || ! -x $BIN || -z $MGMT || ! -x $MGMT ]]; then
-    echo "Bail out! not executables: $*"
-    exit 1
-fi
 for tool in openssl /usr/bin/python3 md5sum ss nft setpriv; do
     command -v "$tool" >/dev/null || { echo "Bail out! $tool is missing"; exit 1; }
 done
@@ -27,6 +17,7 @@ done
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=harness.sh
 . "$HERE/harness.sh"
+lab_tools BIN=vip-http-check MGMT=mgmt-http-check
 
 lab_begin
 

@@ -1,4 +1,4 @@
-// The matcher of SPEC.md's "A reply counts only if", one wrong field at a time.
+// The matcher of vipcheck(7), REPLIES, one wrong field at a time.
 #include <catch2/catch.hpp>
 
 #include "craft.hpp"

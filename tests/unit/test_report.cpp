@@ -17,7 +17,7 @@ TEST_CASE("exit status: 0 only for up, never 2..255 in the default mode")
     CHECK(exit_status(Verdict::Up, ExitMode::Nagios) == 0);
 }
 
-TEST_CASE("verdict tokens are the stable ones of SPEC.md")
+TEST_CASE("verdict tokens are the stable ones of vipcheck(7) VERDICTS")
 {
     CHECK(token(Verdict::Up) == "up");
     CHECK(token(Verdict::PortClosed) == "port-closed");

@@ -13,7 +13,7 @@
 
 namespace vipcheck {
 
-// The one question about the VIP vipcheck ever asks (SPEC "Never"): who-has VIP tell
+// The one question about the VIP vipcheck ever asks (vipcheck(7), SAFETY): who-has VIP tell
 // <our source> (IPv4) or a neighbour solicitation for the VIP to the VIP (IPv6), from
 // our own address, addressed to the realserver's MAC alone. Never broadcast or
 // multicast, never with the VIP as sender.

@@ -1,6 +1,6 @@
 // What one probe run made up (its context and random nonce) and the interface every
 // kind of probe implements: build a frame, and classify a received one. classify() is
-// the whole of SPEC.md's "A reply counts only if" for its kind, as a pure function.
+// the whole of vipcheck(7), REPLIES, for its kind, as a pure function.
 #pragma once
 
 #include <array>

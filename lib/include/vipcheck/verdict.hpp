@@ -1,4 +1,5 @@
-// The verdict tokens of SPEC.md and the exit status each one maps to.
+// The verdict tokens of vipcheck(7), VERDICTS, and the exit status each one maps to
+// (EXIT STATUS).
 #pragma once
 
 #include <string_view>

@@ -101,7 +101,7 @@ std::optional<Evidence> arp_leak_v6(const EthernetFrame& eth, const ProbeContext
 
 Frame arp_leak_question(FrameBuilder& b, const ProbeContext& c)
 {
-    // Both would break SPEC's "Never"; the engine refuses them long before, this makes it
+    // Both would break vipcheck(7), SAFETY; the engine refuses them long before, this makes it
     // impossible for any caller.
     if (c.source == c.vip)
         throw Error(fmt::format("refusing to ask about VIP {} from the VIP itself", c.vip.str()));

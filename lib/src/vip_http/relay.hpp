@@ -6,7 +6,7 @@
 // (CURLOPT_ABSTRACT_UNIX_SOCKET), not a socket pair handed over with
 // CURLOPT_OPENSOCKETFUNCTION and CURL_SOCKOPT_ALREADY_CONNECTED: Debian 12's libcurl
 // 7.88.1 ignores CURL_SOCKOPT_ALREADY_CONNECTED and calls connect() on the handed-over
-// socket anyway (curl issue 10626, fixed in 8.0), which fails on a socket pair.
+// socket anyway (GitHub curl/curl#10626, fixed in 8.0), which fails on a socket pair.
 #pragma once
 
 #include <cstddef>

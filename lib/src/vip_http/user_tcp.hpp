@@ -7,7 +7,7 @@
 // unit-tested with crafted frames.
 //
 // What the glue adds to lwIP, and why:
-//  - the ISN and the source port are this run's random nonce (SPEC: every reply must
+//  - the ISN and the source port are this run's random nonce (vipcheck(7), REPLIES: a reply must
 //    echo it). lwIP 2.1.3's own ISN is 6510 plus its tick count, which anyone can guess;
 //  - lwIP sees only segments of this connection: its build forwards IP (IP_FORWARD),
 //    and its assertions abort the process, so nothing else may reach it;
