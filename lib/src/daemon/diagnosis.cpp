@@ -83,8 +83,14 @@ std::vector<Plane> only_listed(const View& v, std::initializer_list<Plane> plane
 // The VIP's layer: not configured, silent, or its port closed.
 void vip_findings(const View& v, std::vector<Finding>& out)
 {
-    if (auto missing = v.with(Verdict::VipMissing, true); !missing.empty())
-        out.push_back({Code::VipNotConfigured, std::move(missing)});
+    // A VIP the realserver does not own leaves the other VIP planes unanswered too.
+    if (!v.with(Verdict::VipMissing, true).empty()) {
+        Finding f{Code::VipNotConfigured, {}};
+        for (const auto p : all_planes)
+            if (is_vip_plane(p) && v.is(p, {Verdict::VipMissing, Verdict::NoReply}))
+                f.evidence.push_back(p);
+        out.push_back(std::move(f));
+    }
 
     // Silence only means something once the realserver is known to answer at layer 2.
     const bool layer2 = v.with(Verdict::RsUnreachable).empty() && v.with(Verdict::MacConflict).empty();
@@ -137,7 +143,12 @@ std::vector<Finding> findings(const View& v)
         if (auto planes = v.with(verdict); !planes.empty())
             out.push_back({c, std::move(planes)});
     };
-    by_verdict(Code::RsUnreachable, Verdict::RsUnreachable);
+    // A realserver that does not answer ARP does not answer the kernel's HTTP either.
+    if (auto planes = v.with(Verdict::RsUnreachable); !planes.empty()) {
+        if (v.is(Plane::MgmtHttp, {Verdict::NoReply}))
+            planes.push_back(Plane::MgmtHttp);
+        out.push_back({Code::RsUnreachable, std::move(planes)});
+    }
     by_verdict(Code::MacConflict, Verdict::MacConflict);
     vip_findings(v, out);
     app_findings(v, out);
