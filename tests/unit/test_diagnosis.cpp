@@ -81,6 +81,11 @@ TEST_CASE("every code from plane verdicts", "[diagnosis]")
         {{{P::VipIcmp, V::RsUnreachable}, {P::VipSyn, V::NoReply}, {P::VipHttp, V::NoReply}},
          {"rs-unreachable", "plane-down"}},
         {{{P::VipIcmp, V::MacConflict}, {P::VipSyn, V::MacConflict}}, {"mac-conflict"}},
+        // silence means nothing without an answer at layer 2
+        {{{P::VipIcmp, V::NoReply}, {P::VipSyn, V::NoReply}, {P::VipHttp, V::NoReply}, {P::Arp, V::RsUnreachable}},
+         {"rs-unreachable", "plane-down"}},
+        {{{P::VipIcmp, V::NoReply}, {P::VipSyn, V::NoReply}, {P::VipHttp, V::NoReply}, {P::Arp, V::MacConflict}},
+         {"mac-conflict", "plane-down"}},
         // the VIP on the realserver
         {{{P::VipIcmp, V::VipMissing}, {P::VipSyn, V::VipMissing}, {P::VipHttp, V::NoReply}},
          {"vip-not-configured"}},
