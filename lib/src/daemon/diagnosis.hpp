@@ -17,9 +17,11 @@ namespace vipcheck {
 // VIP on it, its port, its application, then what only informs, then the catch-alls.
 enum class Code {
     Healthy,          // every listed plane is up; never with another code
-    RsUnreachable,    // a plane got rs-unreachable: no ARP or neighbour reply
+    RsUnreachable,    // a plane got rs-unreachable: no ARP or neighbour reply (mgmt-http's
+                      // no-reply then follows from it)
     MacConflict,      // a plane got mac-conflict: two MACs answer for the realserver
     VipNotConfigured, // a vip-* plane got vip-missing: the realserver forwards VIP traffic
+                      // (the other vip-* planes' no-reply then follows from it)
     VipSilent,        // reachable at layer 2, and every vip-* plane with a result got no-reply
     ServiceDownOnVip, // the VIP is there, its port does not accept
     AppBrokenOnVip,   // the port accepts, vip-http fails, mgmt-http is up
