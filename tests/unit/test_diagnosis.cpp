@@ -1,5 +1,5 @@
 // A realserver's diagnosis from its planes' verdicts together: the codes and the
-// sentence (vipcheck(7), REALSERVERS).
+// sentence, as judge.hpp writes them out.
 #include <catch2/catch.hpp>
 
 #include <string>

@@ -1,6 +1,6 @@
 // What is wrong with a realserver, from its planes' verdicts of one round together: a
 // list of stable codes and one sentence that names the planes and what they said.
-// Pure. vipcheck(7), REALSERVERS.
+// Pure; the codes and their rules are written out in judge.hpp and below.
 #pragma once
 
 #include <cstdint>

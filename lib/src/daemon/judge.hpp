@@ -1,7 +1,8 @@
 // vipcheckd's judge of a service's realservers, as a pure state machine: each round the
 // verdicts of every realserver's planes in, each realserver's state out (learning, up,
 // down, held). No clock, no I/O: the daemon feeds it rounds and stamps them.
-// vipcheck(7), REALSERVERS; vipcheckd(8), REALSERVERS.
+// The rules below are the whole contract until vipcheckd feeds the judge (its services
+// configuration, outputs and man page section come with that).
 //
 // A realserver is judged from the combination of its planes, never from one probe, and
 // only the planes in `depool_on` can take it out: an ARP-leaking realserver leaks
