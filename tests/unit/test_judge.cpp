@@ -1,6 +1,6 @@
 // The realserver judge driven with tables of rounds, like the session tests: which
-// rounds are good, rise and fall, min_up holding a pool, a learner's start
-//, as judge.hpp writes them out.
+// rounds are good, rise and fall, min_up holding a pool, a learner's start, as
+// judge.hpp writes them out.
 #include <catch2/catch.hpp>
 
 #include <map>
