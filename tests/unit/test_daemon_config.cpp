@@ -91,7 +91,7 @@ TEST_CASE("config: the arp kind, and arp_leak on the others")
           "t.yaml:2: targets[0]: field 'name': 'web.proven' ends with '.proven', the suffix of every target's second "
           "state file: choose another name");
     CHECK(error_of("targets:\n  - {name: a, kind: arp, vip: 192.0.2.20, rip: 192.0.2.11, arp_leak: true}\n") ==
-          "t.yaml:2: target 'a': field 'arp_leak': kind arp is the ARP-leak test itself");
+          "t.yaml:2: target 'a': kind arp is the ARP-leak test itself: leave out arp_leak");
     CHECK(error_of("targets:\n  - {name: a, kind: syn, port: 80, vip: 192.0.2.20, rip: 192.0.2.11, arp_leak: 2}\n") ==
           "t.yaml:2: target 'a': field 'arp_leak': '2' is not true or false");
 }
@@ -120,20 +120,20 @@ TEST_CASE("config: a bad file is one message naming the line, the target and the
     CHECK(error_of(head + "    kind: ping\n    vip: 192.0.2.20\n    rip: 192.0.2.11\n") ==
           "t.yaml:3: target 'rs1': field 'kind': unknown kind 'ping' (known: icmp, syn, arp)");
     const auto bad_vip = error_of(head + "    kind: icmp\n    vip: 192.0.2.300\n    rip: 192.0.2.11\n");
-    CHECK_THAT(bad_vip, Catch::StartsWith("t.yaml:2: target 'rs1': bad VIP '192.0.2.300'"));
+    CHECK(bad_vip == "t.yaml:4: target 'rs1': field 'vip': '192.0.2.300' is not an IPv4 or IPv6 address");
     CHECK(error_of(head + "    kind: icmp\n    rip: 192.0.2.11\n") == "t.yaml:2: target 'rs1': missing field 'vip'");
     CHECK(error_of(head + "    kind: syn\n    vip: 192.0.2.20\n    rip: 192.0.2.11\n") ==
-          "t.yaml:2: target 'rs1': missing field 'port' (kind syn probes a TCP port)");
+          "t.yaml:2: target 'rs1': kind syn probes a TCP port: give port from 1 to 65535");
     CHECK(error_of(head + "    kind: icmp\n    vip: 192.0.2.20\n    rip: 192.0.2.11\n    port: 80\n") ==
-          "t.yaml:6: target 'rs1': field 'port': kind icmp has no port");
+          "t.yaml:6: target 'rs1': kind icmp has no port: leave out port 80");
     CHECK(error_of(head + "    kind: icmp\n    vip: 192.0.2.20\n    rip: 192.0.2.11\n    attempts: many\n") ==
           "t.yaml:6: target 'rs1': field 'attempts': 'many' is not a whole number");
     CHECK(error_of(head + "    kind: icmp\n    vip: 192.0.2.20\n    rip: 192.0.2.11\n    timeout: soon\n") ==
           "t.yaml:6: target 'rs1': field 'timeout': 'soon' is not a duration from 1us to 1h such as 300ms or 5s");
     CHECK(error_of(head + "    kind: icmp\n    vip: 192.0.2.20\n    rip: 192.0.2.11\n    timeout: 10s\n") ==
           "t.yaml:2: target 'rs1': timeout 10s is longer than its interval 5s");
-    CHECK_THAT(error_of(head + "    kind: icmp\n    vip: 192.0.2.20\n    rip: 192.0.2.11\n    attempts: 0\n"),
-               Catch::StartsWith("t.yaml:2: target 'rs1': bad --attempts 0"));
+    CHECK(error_of(head + "    kind: icmp\n    vip: 192.0.2.20\n    rip: 192.0.2.11\n    attempts: 0\n") ==
+          "t.yaml:6: target 'rs1': bad attempts 0: expected 1 to 100");
     const std::string twice = head + "    kind: icmp\n    vip: 192.0.2.20\n    rip: 192.0.2.11\n" +
                               "  - name: rs1\n    kind: icmp\n    vip: 192.0.2.21\n    rip: 192.0.2.11\n";
     CHECK(error_of(twice) == "t.yaml:6: target 'rs1': field 'name': duplicate name");
