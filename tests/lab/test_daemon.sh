@@ -67,7 +67,7 @@ bad unknown-kind "unknown-kind.yaml:3: target 'rs1': field 'kind': unknown kind 
     vip: $LAB_VIP
     rip: $LAB_RS_HEALTHY
 "
-bad bad-address "bad-address.yaml:2: target 'rs1': bad RIP '192.0.2.300'" "$T    kind: icmp
+bad bad-address "bad-address.yaml:5: target 'rs1': field 'rip': '192.0.2.300' is not an IPv4 or IPv6 address" "$T    kind: icmp
     vip: $LAB_VIP
     rip: 192.0.2.300
 "

@@ -123,7 +123,7 @@ TEST_CASE("config: a bad file is one message naming the line, the target and the
     CHECK(bad_vip == "t.yaml:4: target 'rs1': field 'vip': '192.0.2.300' is not an IPv4 or IPv6 address");
     CHECK(error_of(head + "    kind: icmp\n    rip: 192.0.2.11\n") == "t.yaml:2: target 'rs1': missing field 'vip'");
     CHECK(error_of(head + "    kind: syn\n    vip: 192.0.2.20\n    rip: 192.0.2.11\n") ==
-          "t.yaml:2: target 'rs1': kind syn probes a TCP port: give port from 1 to 65535");
+          "t.yaml:2: target 'rs1': missing field 'port' (kind syn probes a TCP port)");
     CHECK(error_of(head + "    kind: icmp\n    vip: 192.0.2.20\n    rip: 192.0.2.11\n    port: 80\n") ==
           "t.yaml:6: target 'rs1': kind icmp has no port: leave out port 80");
     CHECK(error_of(head + "    kind: icmp\n    vip: 192.0.2.20\n    rip: 192.0.2.11\n    attempts: many\n") ==
@@ -201,7 +201,7 @@ TEST_CASE("config: every target rule refuses at the line of the field at fault")
         {one_target("icmp", vip, "2001:db8::11"),
          "t.yaml:5: target 'a': vip 198.51.100.10 and rip 2001:db8::11 are of different address families: a "
          "direct-routing probe uses one family (an LVS tunnel may mix them: give encap)"},
-        {one_target("syn", vip, rip), "t.yaml:2: target 'a': kind syn probes a TCP port: give port from 1 to 65535"},
+        {one_target("syn", vip, rip), "t.yaml:2: target 'a': missing field 'port' (kind syn probes a TCP port)"},
         {one_target("icmp", vip, rip, "    port: 80\n"),
          "t.yaml:6: target 'a': kind icmp has no port: leave out port 80"},
         {one_target("icmp", vip, rip, "    interface: eth0/1\n"),

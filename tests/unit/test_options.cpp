@@ -365,9 +365,9 @@ TEST_CASE("command line: every target rule refuses through the tools' options")
     refused({tool, "--encap-port", "5555", vip, rip}, "--encap-port 5555 applies only to --encap gue");
     // A port the kind needs, also in ldirectord's form (a fwmark service with RPORT 0).
     CHECK(tool_refusal(tcp, syn, {"vip-tcp-check", vip, "0", rip}) ==
-          "vip-tcp-check probes a TCP port: give PORT from 1 to 65535");
+          "bad PORT 0: vip-tcp-check probes a TCP port from 1 to 65535");
     CHECK(tool_refusal(tcp, syn, {"vip-tcp-check", "--vip", vip, "7", "0", rip, "0"}) ==
-          "vip-tcp-check probes a TCP port: give PORT from 1 to 65535");
+          "bad PORT 0: vip-tcp-check probes a TCP port from 1 to 65535");
     // vip-arp-check, the ARP-leak test itself, has neither --encap nor --arp-leak to
     // give: both are usage errors before any rule (and the rule refuses both, see
     // test_target_rules.cpp).

@@ -120,8 +120,7 @@ TEST_CASE("target rules: every refusal names the value, the fix and the setting 
          "vip 198.51.100.10 and rip 2001:db8::11 are of different address families: a direct-routing probe uses "
          "one family"},
         {"port missing", [](ProbeOptions&) {}, syn, PortUse::Required, "port",
-         "vip-x-check probes a TCP port: give PORT from 1 to 65535",
-         "kind x probes a TCP port: give port from 1 to 65535"},
+         "bad PORT 0: vip-x-check probes a TCP port from 1 to 65535", "missing field 'port' (kind x probes a TCP port)"},
         {"port on a portless kind", [](ProbeOptions& o) { o.target.port = 80; }, echo, PortUse::None, "port",
          "vip-x-check has no port: leave out PORT 80", "kind x has no port: leave out port 80"},
         {"interface name", [](ProbeOptions& o) { o.interface = "eth0/1"; }, echo, PortUse::None, "interface",

@@ -80,8 +80,12 @@ private:
     void port() const
     {
         const ProbeTarget& t = o_.target;
-        if (kind_.ports == PortUse::Required && t.port == 0)
-            fail("port", "{} probes a TCP port: give {} from 1 to 65535", kind_.name, name("port"));
+        if (kind_.ports == PortUse::Required && t.port == 0) {
+            // vipcheckd's reader refuses a port 0 it is given: 0 there is a field left out.
+            if (spelling_ == Spelling::Config)
+                fail("port", "missing field 'port' ({} probes a TCP port)", kind_.name);
+            fail("port", "bad PORT 0: {} probes a TCP port from 1 to 65535", kind_.name);
+        }
         // ldirectord passes its ports to every check; a portless one ignores them.
         if (kind_.ports == PortUse::None && t.port != 0 && !t.ldirectord_form)
             fail("port", "{} has no port: leave out {} {}", kind_.name, name("port"), t.port);
