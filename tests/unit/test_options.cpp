@@ -12,6 +12,8 @@
 #include "vipcheck/arp_leak.hpp"
 #include "vipcheck/icmp_echo.hpp"
 #include "vipcheck/tcp_syn.hpp"
+#include "http/http_options.hpp"
+#include "vip_http/vip_http.hpp"
 
 using namespace vipcheck;
 using namespace std::chrono_literals;
@@ -376,4 +378,54 @@ TEST_CASE("command line: every target rule refuses through the tools' options")
     CHECK(tool_refusal(arp_tool, arp, {"vip-arp-check", vip, "2001:db8::11"}) ==
           "VIP 198.51.100.10 and RIP 2001:db8::11 are of different address families: a direct-routing probe uses "
           "one family");
+}
+
+namespace {
+
+ProbeOptions vip_http_options(const std::vector<std::string>& positionals, const CommonOptions& common = {},
+                              const HttpArgs& args = {})
+{
+    const VipHttpPositionals p = split_vip_http_positionals(positionals, common.vip);
+    return vip_http_probe_options(common, p, parse_http_target(p.url, args));
+}
+
+} // namespace
+
+TEST_CASE("vip-http-check: the VIP read once, and the same target rule")
+{
+    auto o = vip_http_options({"http://198.51.100.10:8080/health", "192.0.2.11"});
+    CHECK(o.target.vip == *IpAddress::parse("198.51.100.10"));
+    CHECK(o.target.rip == *IpAddress::parse("192.0.2.11"));
+    CHECK(o.target.port == 8080);
+    CHECK_FALSE(o.target.ldirectord_form);
+
+    // ldirectord's form: the VIP is the one read from the arguments, the port the
+    // URL's (--port may override VPORT).
+    HttpArgs port;
+    port.port = "8081";
+    o = vip_http_options({"[2001:db8::10]", "80", "2001:db8::11", "80"}, {}, port);
+    CHECK(o.target.vip == *IpAddress::parse("2001:db8::10"));
+    CHECK(o.target.port == 8081);
+    CHECK(o.target.ldirectord_form);
+    CommonOptions fwmark;
+    fwmark.vip = "198.51.100.10";
+    o = vip_http_options({"7", "0", "192.0.2.11", "80"}, fwmark);
+    CHECK(o.target.vip == *IpAddress::parse("198.51.100.10"));
+    CHECK(o.target.port == 80);
+
+    CHECK_THROWS_WITH(vip_http_options({"http://192.0.2.11/", "192.0.2.11"}),
+                      "VIP and RIP are both 192.0.2.11: give the realserver's own (management) address as RIP");
+    CHECK_THROWS_WITH(vip_http_options({"http://224.0.0.1/", "192.0.2.11"}),
+                      Catch::StartsWith("bad VIP 224.0.0.1: it must be a unicast address"));
+    CHECK_THROWS_WITH(vip_http_options({"http://www.example.org/", "192.0.2.11"}),
+                      "the URL's host 'www.example.org' must be the VIP's address (give a name with --host)");
+    CommonOptions source;
+    source.source = "198.51.100.10";
+    CHECK_THROWS_WITH(vip_http_options({"http://198.51.100.10/", "192.0.2.11"}, source),
+                      Catch::StartsWith("--source 198.51.100.10 is the VIP"));
+    // Its command line has no --encap; the rule refuses it all the same.
+    CommonOptions encap;
+    encap.encap = "ipip";
+    CHECK_THROWS_WITH(vip_http_options({"http://198.51.100.10/", "192.0.2.11"}, encap),
+                      "--encap: vip-http-check speaks to direct-routing realservers only");
 }

@@ -71,6 +71,9 @@ std::uint16_t parse_port(std::string_view text, std::string_view what);
 // the --timeout duration and the --attempts count. (A VIP probe's are
 // check_target_rules'.)
 std::string checked_interface(const std::string& name);
+// The kernel's own rule for device names (dev_valid_name): short, no '/', ':' or white
+// space. "" is valid here: the kernel's choice.
+bool valid_interface_name(std::string_view name);
 std::optional<IpAddress> checked_source(const std::string& text);
 Duration checked_timeout(const std::string& text);
 int checked_attempts(int attempts);

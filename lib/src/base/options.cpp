@@ -125,11 +125,14 @@ ProbeTarget parse_probe_target(const std::vector<std::string>& args, PortUse por
     return t;
 }
 
+bool valid_interface_name(std::string_view name)
+{
+    return name.size() < IF_NAMESIZE && name.find_first_of("/: \t\n") == std::string_view::npos;
+}
+
 std::string checked_interface(const std::string& name)
 {
-    // The kernel's own rule for device names (dev_valid_name): short, no '/', ':' or
-    // white space.
-    if (name.size() >= IF_NAMESIZE || name.find_first_of("/: \t\n") != std::string::npos)
+    if (!valid_interface_name(name))
         throw Error(fmt::format("bad interface name '{}'", name));
     return name;
 }

@@ -93,8 +93,7 @@ private:
 
     void source() const
     {
-        // The kernel's rule for device names (dev_valid_name).
-        if (o_.interface.size() >= IF_NAMESIZE || o_.interface.find_first_of("/: \t\n") != std::string::npos)
+        if (!valid_interface_name(o_.interface))
             fail("interface", "bad {} '{}': an interface name is shorter than {} characters, without '/', ':' or "
                  "white space",
                  name("interface"), o_.interface, IF_NAMESIZE);
