@@ -6,6 +6,7 @@
 #pragma once
 
 #include <string>
+#include <utility>
 
 #include "vipcheck/error.hpp"
 #include "vipcheck/options.hpp"

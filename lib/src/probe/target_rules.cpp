@@ -1,6 +1,8 @@
 #include "vipcheck/target_rules.hpp"
 
 #include <algorithm>
+#include <cctype>
+#include <utility>
 #include <fmt/format.h>
 #include <net/if.h>
 
