@@ -9,6 +9,9 @@
 # exactly one line on stderr that names the bad value, print nothing on
 # stdout, and never crash or trip a sanitizer.  Point it at the ASan/UBSan
 # build (VIPCHECK_TOOLS=build-asan/tools) to get the sanitizer half of that promise.
+# vipcheckd's rows give it a file whose target the tools' own rule refuses: the same
+# exit 1 and one line, which names the file's line, and (strace) no packet socket
+# opened and nothing sent.
 # Runs inside the director of a namespace lab, so the cases that need the
 # kernel's view (interface down, RIP behind a gateway, broadcast) are real.
 set -uo pipefail
@@ -18,7 +21,7 @@ set -uo pipefail
 # shellcheck source=trust.sh
 . "$(dirname "${BASH_SOURCE[0]}")/trust.sh"
 lab_tools BIN_ICMP=vip-icmp-check BIN_SYN=vip-syn-check \
-    BIN_HTTP=mgmt-http-check BIN_ARP=vip-arp-check BIN_VIP_HTTP=vip-http-check
+    BIN_HTTP=mgmt-http-check BIN_ARP=vip-arp-check BIN_VIP_HTTP=vip-http-check BIN_DAEMON=vipcheckd
 
 # Sanitizers: fail hard and loudly, and keep leak checking on.
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=66
@@ -198,6 +201,83 @@ bad "--source is the VIP" vip-http "$VIP" -- "${T[@]}" -s "$VIP" "http://$VIP/" 
 bad "unknown interface" vip-http nosuch0 -- "${T[@]}" -i nosuch0 "http://$VIP/" "$RIP"
 bad "negative timeout" vip-http "'-1s'" -- -t -1s "http://$VIP/" "$RIP"
 bad "--expect-status 600" vip-http 600 -- "${T[@]}" --expect-status 600 "http://$VIP/" "$RIP"
+
+# --- vipcheckd: a target the tools' rule refuses is a config error, nothing sent ------
+# bad_config DESC NEEDLE YAML: `vipcheckd --config FILE --once` refuses FILE; NEEDLE
+# (with FILE: in front) must appear in the stderr line. A second run under strace
+# shows that no packet socket was opened and nothing sent (LeakSanitizer cannot run
+# under ptrace: the plain run checks for leaks, the traced one does not).
+bad_config() {
+    local desc=$1 needle=$2 file trace r=() n
+    CASES=$((CASES + 1))
+    PER_TOOL[vipcheckd]=$((${PER_TOOL[vipcheckd]:-0} + 1))
+    file=$LAB_TMP/config-$CASES.yaml trace=$LAB_TMP/strace-$CASES
+    printf '%s' "$3" >"$file"
+    ASAN_OPTIONS=$ASAN_OPTIONS:detect_leaks=0 in_director strace -f -qq -o "$trace" \
+        -e trace=socket,sendto,sendmsg,sendmmsg "$BIN_DAEMON" --config "$file" --once >/dev/null 2>&1
+    lab_run in_director "$BIN_DAEMON" --config "$file" --once
+    n=$(printf '%s' "$LAB_ERR" | grep -c '')
+    ((LAB_RC == 1)) || r+=("exit status $LAB_RC, want 1")
+    ((n == 1)) || r+=("$n lines on stderr, want exactly 1")
+    [[ -z $LAB_OUT ]] || r+=("stdout is not empty")
+    [[ $LAB_ERR == *"$file:$needle"* ]] || r+=("stderr does not name '$file:${needle:0:60}'")
+    if grep -qE 'Sanitizer|runtime error:|terminate called|Segmentation|Aborted' <<<"$LAB_ERR"; then
+        r+=("crash or sanitizer report")
+    fi
+    if [[ ! -e $trace ]]; then
+        r+=("strace wrote no trace")
+    elif grep -qE 'socket\(AF_PACKET|send(to|msg|mmsg)\(' "$trace"; then
+        r+=("it opened a packet socket or sent: $(grep -E 'AF_PACKET|send' "$trace" | head -3 | tr '\n' ' ')")
+    fi
+    mapfile -t -O "${#r[@]}" r < <(_lab_timeout_reason)
+    _lab_report "vipcheckd: $desc" "${r[@]}"
+}
+
+TARGET="targets:
+  - name: a
+"
+bad_config "kind arp with encap" "5: target 'a': kind arp is the ARP-leak test, which asks a realserver on this link" \
+    "$TARGET    kind: arp
+    vip: $VIP
+    encap: ipip
+    rip: $RIP
+"
+bad_config "arp_leak with encap" "7: target 'a': arp_leak: the ARP-leak test asks a realserver on this link" \
+    "$TARGET    kind: icmp
+    vip: $VIP
+    rip: $RIP
+    encap: gre
+    arp_leak: true
+"
+bad_config "arp_leak with encap on a syn target" "9: target 'a': arp_leak: the ARP-leak test" \
+    "$TARGET    kind: syn
+    vip: $VIP
+    rip: $RIP
+    port: 80
+    encap: gue
+    encap_port: 6080
+    arp_leak: yes
+"
+bad_config "arp_leak on kind arp" "5: target 'a': kind arp is the ARP-leak test itself" \
+    "$TARGET    kind: arp
+    vip: $VIP
+    arp_leak: true
+    rip: $RIP
+"
+# The trace above would see a probe: the same file without the refused field opens
+# the packet socket (the verdict does not matter here).
+printf '%s' "$TARGET    kind: arp
+    vip: $VIP
+    rip: $RIP
+" >"$LAB_TMP/config-good.yaml"
+ASAN_OPTIONS=$ASAN_OPTIONS:detect_leaks=0 lab_run in_director strace -f -qq -o "$LAB_TMP/strace-good" \
+    -e trace=socket,sendto,sendmsg,sendmmsg "$BIN_DAEMON" --config "$LAB_TMP/config-good.yaml" --once
+if grep -q 'socket(AF_PACKET' "$LAB_TMP/strace-good"; then
+    lab_pass "vipcheckd: the trace sees the packet socket of an accepted kind arp target"
+else
+    lab_fail "vipcheckd: the trace sees the packet socket of an accepted kind arp target" \
+        "exit $LAB_RC, no socket(AF_PACKET in the trace: $(head -c 300 "$LAB_TMP/strace-good")"
+fi
 
 echo "# bad-input cases: $CASES run ($(for t in "${!PER_TOOL[@]}"; do printf '%s=%s ' "$t" "${PER_TOOL[$t]}"; done))"
 if ((CASES < 40)); then

@@ -67,7 +67,7 @@ bad unknown-kind "unknown-kind.yaml:3: target 'rs1': field 'kind': unknown kind 
     vip: $LAB_VIP
     rip: $LAB_RS_HEALTHY
 "
-bad bad-address "bad-address.yaml:2: target 'rs1': bad RIP '192.0.2.300'" "$T    kind: icmp
+bad bad-address "bad-address.yaml:5: target 'rs1': field 'rip': '192.0.2.300' is not an IPv4 or IPv6 address" "$T    kind: icmp
     vip: $LAB_VIP
     rip: 192.0.2.300
 "
@@ -194,7 +194,7 @@ else
 fi
 rm -f "$C/strace"
 lab_run in_director strace -f -qq -e trace=socket -o "$C/strace" "$D" --check --config "$C/bad-address.yaml"
-if ((LAB_RC == 1)) && [[ $LAB_ERR =~ ^vipcheckd:\ .*/bad-address.yaml:2:\ target\ \'rs1\':\ bad\ RIP && -z $LAB_OUT ]] &&
+if ((LAB_RC == 1)) && [[ $LAB_ERR =~ ^vipcheckd:\ .*/bad-address.yaml:5:\ target\ \'rs1\':\ field\ \'rip\' && -z $LAB_OUT ]] &&
     [[ $(grep -c '' <<<"$LAB_ERR") == 1 && -e $C/strace && $(sockets) == 0 ]]; then
     lab_pass "--check: a bad file is exit 1, one line with FILE:LINE, no socket ($LAB_ERR)"
 else
@@ -305,7 +305,7 @@ if state_is gone 1; then lab_pass "SIGHUP: the removed target's state file says 
 
 printf 'targets:\n  - {name: keep, kind: icmp, vip: %s, rip: 192.0.2.300}\n' "$LAB_VIP" >"$C/run.yaml"
 kill -HUP "$DPID"
-if wait_for 10 grep -q "reload failed, keeping the previous configuration: .*target 'keep': bad RIP '192.0.2.300'" "$LAB_TMP/d.err"; then
+if wait_for 10 grep -q "reload failed, keeping the previous configuration: .*target 'keep': field 'rip': '192.0.2.300' is not an IPv4 or IPv6 address" "$LAB_TMP/d.err"; then
     lab_pass "SIGHUP with a bad file: logged, naming the target and the field"
 else
     lab_fail "SIGHUP with a bad file: logged" "$(cat "$LAB_TMP/d.err")"

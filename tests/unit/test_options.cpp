@@ -9,6 +9,11 @@
 #include "vipcheck/tool.hpp"
 #include "vipcheck/error.hpp"
 #include "vipcheck/options.hpp"
+#include "vipcheck/arp_leak.hpp"
+#include "vipcheck/icmp_echo.hpp"
+#include "vipcheck/tcp_syn.hpp"
+#include "http/http_options.hpp"
+#include "vip_http/vip_http.hpp"
 
 using namespace vipcheck;
 using namespace std::chrono_literals;
@@ -67,19 +72,11 @@ TEST_CASE("bad targets name the bad argument")
                       Catch::Contains("RIP '192.0.2.300'"));
     CHECK_THROWS_WITH(parse_probe_target(V{"198.51.100.10", "70000", "192.0.2.11"}, PortUse::Required, ""),
                       Catch::Contains("70000"));
-    CHECK_THROWS_WITH(parse_probe_target(V{"198.51.100.10", "0", "192.0.2.11"}, PortUse::Required, ""),
-                      Catch::Contains("PORT 0"));
-    CHECK_THROWS_WITH(parse_probe_target(V{"192.0.2.11", "192.0.2.11"}, PortUse::None, ""),
-                      Catch::Contains("both 192.0.2.11"));
-    CHECK_THROWS_WITH(parse_probe_target(V{"224.0.0.1", "192.0.2.11"}, PortUse::None, ""),
-                      Catch::Contains("unicast"));
-    CHECK_THROWS_WITH(parse_probe_target(V{"255.255.255.255", "192.0.2.11"}, PortUse::None, ""),
-                      Catch::Contains("unicast"));
     CHECK_THROWS_WITH(parse_probe_target(V{"198.51.100.10", "192.0.2.11"}, PortUse::None, "198.51.100.99"),
                       Catch::Contains("contradicts"));
 }
 
-TEST_CASE("common options are checked")
+TEST_CASE("common options are read into typed values")
 {
     const auto target = parse_probe_target({"198.51.100.10", "192.0.2.11"}, PortUse::None, "");
     CommonOptions c;
@@ -99,6 +96,19 @@ TEST_CASE("common options are checked")
     CHECK(o.source->str() == "192.0.2.2");
     CHECK(o.ttl == 64);
 
+    c.encap = "gue";
+    c.encap_port = 5555;
+    c.arp_leak = true;
+    c.attempts = 7;
+    c.interface = "eth1";
+    o = make_probe_options(c, target);
+    CHECK(o.encap == EncapType::Gue);
+    CHECK(o.encap_port == 5555);
+    CHECK(o.arp_leak);
+    CHECK(o.attempts == 7);
+    CHECK(o.interface == "eth1");
+
+    // Only text that is no value of its type; the rest is check_target_rules'.
     auto bad = [&](auto change, const char* needle) {
         CommonOptions b;
         change(b);
@@ -106,15 +116,11 @@ TEST_CASE("common options are checked")
     };
     bad([](CommonOptions& b) { b.timeout = "5parsecs"; }, "'5parsecs'");
     bad([](CommonOptions& b) { b.timeout = "-1s"; }, "--timeout");
-    bad([](CommonOptions& b) { b.attempts = 0; }, "--attempts 0");
-    bad([](CommonOptions& b) { b.attempts = 1000; }, "--attempts 1000");
-    bad([](CommonOptions& b) { b.ttl = 0; }, "--ttl 0");
     bad([](CommonOptions& b) { b.ttl = 256; }, "--ttl 256");
-    bad([](CommonOptions& b) { b.mac = "ff:ff:ff:ff:ff:ff"; }, "--mac");
-    bad([](CommonOptions& b) { b.mac = "nonsense"; }, "'nonsense'");
-    bad([](CommonOptions& b) { b.source = "198.51.100.10"; }, "is the VIP");
-    bad([](CommonOptions& b) { b.source = "2001:db8::2"; }, "different address families");
-    bad([](CommonOptions& b) { b.interface = std::string(40, 'x'); }, "bad interface name");
+    bad([](CommonOptions& b) { b.mac = "nonsense"; }, "bad --mac 'nonsense'");
+    bad([](CommonOptions& b) { b.source = "here"; }, "bad --source 'here'");
+    bad([](CommonOptions& b) { b.encap = "vxlan"; }, "expected ipip, gue or gre");
+    bad([](CommonOptions& b) { b.encap_port = 70000; }, "bad --encap-port 70000");
 }
 
 namespace {
@@ -285,19 +291,141 @@ TEST_CASE("command line: --arp-leak on the VIP probes; vip-arp-check is the test
           std::nullopt);
 }
 
-TEST_CASE("check_probe_target: a target built without parse_probe_target meets the same rules")
+namespace {
+
+// What vip_probe_main would refuse, exit 1: the command line read, then the target rule.
+std::string tool_refusal(const ToolSpec& spec, const ProbeKind& kind, std::initializer_list<std::string> words)
 {
-    // vip-http-check takes the VIP from a URL; it must not escape the VIP checks.
-    ProbeTarget t;
-    t.rip = *IpAddress::parse("192.0.2.11");
-    t.port = 80;
-    t.vip = *IpAddress::parse("198.51.100.10");
-    CHECK_NOTHROW(check_probe_target(t));
-    t.vip = *IpAddress::parse("224.0.0.1");
-    CHECK_THROWS_WITH(check_probe_target(t), Catch::StartsWith("bad VIP 224.0.0.1: it must be a unicast address"));
-    t.vip = t.rip;
-    CHECK_THROWS_WITH(check_probe_target(t), Catch::StartsWith("VIP and RIP are both 192.0.2.11"));
-    t.vip = *IpAddress::parse("198.51.100.10");
-    t.rip = *IpAddress::parse("127.0.0.1");
-    CHECK_THROWS_WITH(check_probe_target(t), Catch::StartsWith("bad RIP 127.0.0.1"));
+    CommandLine cli(probe_command(spec));
+    if (parse(cli, words) != std::nullopt)
+        return "(usage error)";
+    try {
+        tool_probe_options(cli, spec, kind);
+    } catch (const Error& e) {
+        return e.what();
+    }
+    return "(accepted)";
+}
+
+} // namespace
+
+TEST_CASE("command line: every target rule refuses through the tools' options")
+{
+    const EchoProbe echo;
+    const SynProbe syn;
+    const ArpLeakProbe arp;
+    const ToolSpec icmp{"vip-icmp-check", "test", PortUse::None};
+    const ToolSpec tcp{"vip-tcp-check", "test", PortUse::Required};
+    const ToolSpec arp_tool{"vip-arp-check", "test", PortUse::None, arp_check_options};
+    const std::string vip = "198.51.100.10";
+    const std::string rip = "192.0.2.11";
+    const std::string tool = "vip-icmp-check";
+
+    CHECK(tool_refusal(icmp, echo, {tool, "-i", "eth1", "-s", "192.0.2.2", "--mac", "02:00:00:00:00:11", vip, rip}) ==
+          "(accepted)");
+    CHECK(tool_refusal(icmp, echo, {tool, "--encap", "gue", "--encap-port", "5555", "2001:db8::10", rip}) ==
+          "(accepted)");
+    CHECK(tool_refusal(tcp, syn, {"vip-tcp-check", vip, "443", rip}) == "(accepted)");
+    CHECK(tool_refusal(arp_tool, arp, {"vip-arp-check", vip, rip}) == "(accepted)");
+
+    const auto refused = [&](std::initializer_list<std::string> words, const std::string& message) {
+        CAPTURE(message);
+        CHECK(tool_refusal(icmp, echo, words) == message);
+    };
+    const std::string unicast = "it must be a unicast address, not unspecified, multicast, broadcast or loopback";
+    refused({tool, "224.0.0.1", rip}, "bad VIP 224.0.0.1: " + unicast);
+    refused({tool, "255.255.255.255", rip}, "bad VIP 255.255.255.255: " + unicast);
+    refused({tool, vip, "127.0.0.1"}, "bad RIP 127.0.0.1: " + unicast);
+    refused({tool, rip, rip}, "VIP and RIP are both 192.0.2.11: give the realserver's own (management) address as "
+                              "RIP");
+    refused({tool, vip, "2001:db8::11"}, "VIP 198.51.100.10 and RIP 2001:db8::11 are of different address families: "
+                                         "a direct-routing probe uses one family (an LVS tunnel may mix them: give "
+                                         "--encap)");
+    refused({tool, "-i", "eth0:1", vip, rip}, "bad --interface 'eth0:1': an interface name is shorter than 16 "
+                                              "characters, without '/', ':' or white space");
+    refused({tool, "-s", "0.0.0.0", vip, rip}, "bad --source 0.0.0.0: it must be a unicast address of this host, not "
+                                               "unspecified, multicast, broadcast or loopback");
+    refused({tool, "-s", vip, vip, rip}, "--source 198.51.100.10 is the VIP: vipcheck never sends from the VIP, since "
+                                         "that would pull the VIP's traffic to this host; use this host's own "
+                                         "address");
+    refused({tool, "-s", "2001:db8::2", vip, rip}, "--source 2001:db8::2 and RIP 192.0.2.11 are of different address "
+                                                   "families: give an address of this host in the RIP's family");
+    refused({tool, "--mac", "ff:ff:ff:ff:ff:ff", vip, rip},
+            "bad --mac ff:ff:ff:ff:ff:ff: expected the realserver's unicast MAC as xx:xx:xx:xx:xx:xx");
+    refused({tool, "--mac", "00:00:00:00:00:00", vip, rip},
+            "bad --mac 00:00:00:00:00:00: expected the realserver's unicast MAC as xx:xx:xx:xx:xx:xx");
+    refused({tool, "--ttl", "0", vip, rip}, "bad --ttl 0: expected 1 to 255");
+    refused({tool, "-a", "0", vip, rip}, "bad --attempts 0: expected 1 to 100");
+    refused({tool, "-a", "1000", vip, rip}, "bad --attempts 1000: expected 1 to 100");
+    refused({tool, "--arp-leak", "--encap", "ipip", vip, rip},
+            "--arp-leak: the ARP-leak test asks a realserver on this link about the VIP, not one behind --encap: test "
+            "the tunnel realserver's ARP from a host on its own link");
+    refused({tool, "--encap", "gue", vip, rip}, "--encap gue needs --encap-port: the realserver's GUE port from 1 to "
+                                                "65535 (keepalived's `lvs_method TUN type gue port NUM`)");
+    refused({tool, "--encap", "gre", "--encap-port", "5555", vip, rip},
+            "--encap-port 5555 applies only to --encap gue");
+    refused({tool, "--encap-port", "5555", vip, rip}, "--encap-port 5555 applies only to --encap gue");
+    // A port the kind needs, also in ldirectord's form (a fwmark service with RPORT 0).
+    CHECK(tool_refusal(tcp, syn, {"vip-tcp-check", vip, "0", rip}) ==
+          "bad PORT 0: vip-tcp-check probes a TCP port from 1 to 65535");
+    CHECK(tool_refusal(tcp, syn, {"vip-tcp-check", "--vip", vip, "7", "0", rip, "0"}) ==
+          "bad PORT 0: vip-tcp-check probes a TCP port from 1 to 65535");
+    // vip-arp-check, the ARP-leak test itself, has neither --encap nor --arp-leak to
+    // give: both are usage errors before any rule (and the rule refuses both, see
+    // test_target_rules.cpp).
+    CHECK(tool_refusal(arp_tool, arp, {"vip-arp-check", "--encap", "ipip", vip, rip}) == "(usage error)");
+    CHECK(tool_refusal(arp_tool, arp, {"vip-arp-check", "--arp-leak", vip, rip}) == "(usage error)");
+    CHECK(tool_refusal(arp_tool, arp, {"vip-arp-check", vip, "2001:db8::11"}) ==
+          "VIP 198.51.100.10 and RIP 2001:db8::11 are of different address families: a direct-routing probe uses "
+          "one family");
+}
+
+namespace {
+
+ProbeOptions vip_http_options(const std::vector<std::string>& positionals, const CommonOptions& common = {},
+                              const HttpArgs& args = {})
+{
+    const VipHttpPositionals p = split_vip_http_positionals(positionals, common.vip);
+    return vip_http_probe_options(common, p, parse_http_target(p.url, args));
+}
+
+} // namespace
+
+TEST_CASE("vip-http-check: the VIP read once, and the same target rule")
+{
+    auto o = vip_http_options({"http://198.51.100.10:8080/health", "192.0.2.11"});
+    CHECK(o.target.vip == *IpAddress::parse("198.51.100.10"));
+    CHECK(o.target.rip == *IpAddress::parse("192.0.2.11"));
+    CHECK(o.target.port == 8080);
+    CHECK_FALSE(o.target.ldirectord_form);
+
+    // ldirectord's form: the VIP is the one read from the arguments, the port the
+    // URL's (--port may override VPORT).
+    HttpArgs port;
+    port.port = "8081";
+    o = vip_http_options({"[2001:db8::10]", "80", "2001:db8::11", "80"}, {}, port);
+    CHECK(o.target.vip == *IpAddress::parse("2001:db8::10"));
+    CHECK(o.target.port == 8081);
+    CHECK(o.target.ldirectord_form);
+    CommonOptions fwmark;
+    fwmark.vip = "198.51.100.10";
+    o = vip_http_options({"7", "0", "192.0.2.11", "80"}, fwmark);
+    CHECK(o.target.vip == *IpAddress::parse("198.51.100.10"));
+    CHECK(o.target.port == 80);
+
+    CHECK_THROWS_WITH(vip_http_options({"http://192.0.2.11/", "192.0.2.11"}),
+                      "VIP and RIP are both 192.0.2.11: give the realserver's own (management) address as RIP");
+    CHECK_THROWS_WITH(vip_http_options({"http://224.0.0.1/", "192.0.2.11"}),
+                      Catch::StartsWith("bad VIP 224.0.0.1: it must be a unicast address"));
+    CHECK_THROWS_WITH(vip_http_options({"http://www.example.org/", "192.0.2.11"}),
+                      "the URL's host 'www.example.org' must be the VIP's address (give a name with --host)");
+    CommonOptions source;
+    source.source = "198.51.100.10";
+    CHECK_THROWS_WITH(vip_http_options({"http://198.51.100.10/", "192.0.2.11"}, source),
+                      Catch::StartsWith("--source 198.51.100.10 is the VIP"));
+    // Its command line has no --encap; the rule refuses it all the same.
+    CommonOptions encap;
+    encap.encap = "ipip";
+    CHECK_THROWS_WITH(vip_http_options({"http://198.51.100.10/", "192.0.2.11"}, encap),
+                      "--encap: vip-http-check speaks to direct-routing realservers only");
 }

@@ -11,6 +11,7 @@
 #include "vipcheck/neighbour.hpp"
 #include "vipcheck/options.hpp"
 #include "vipcheck/session.hpp"
+#include "vipcheck/target_rules.hpp"
 
 using namespace vipcheck;
 using fixtures::hex;
@@ -145,22 +146,29 @@ TEST_CASE("a routed tunnel session resolves the gateway, then probes inside the 
 
 TEST_CASE("--encap and --encap-port options")
 {
+    // Read into typed values, then the target rule, as vip_probe_main does.
+    const EchoProbe echo;
+    const auto checked = [&](const CommonOptions& common, const ProbeTarget& target) {
+        ProbeOptions o = make_probe_options(common, target);
+        check_target_rules(o, target_kind("vip-icmp-check", PortUse::None, echo), Spelling::CommandLine);
+        return o;
+    };
     CommonOptions common;
     const auto target = parse_probe_target({"198.51.100.10", "192.0.2.11"}, PortUse::None, "");
     common.encap = "gre";
-    CHECK(make_probe_options(common, target).encap == EncapType::Gre);
+    CHECK(checked(common, target).encap == EncapType::Gre);
     common.encap = "vxlan";
-    CHECK_THROWS_WITH(make_probe_options(common, target), Catch::Contains("expected ipip, gue or gre"));
+    CHECK_THROWS_WITH(checked(common, target), Catch::Contains("expected ipip, gue or gre"));
     common.encap = "gue";
-    CHECK_THROWS_WITH(make_probe_options(common, target), Catch::Contains("needs --encap-port"));
+    CHECK_THROWS_WITH(checked(common, target), Catch::Contains("needs --encap-port"));
     common.encap_port = 5555;
-    CHECK(make_probe_options(common, target).encap_port == 5555);
+    CHECK(checked(common, target).encap_port == 5555);
     common.encap = "ipip";
-    CHECK_THROWS_WITH(make_probe_options(common, target), Catch::Contains("only to --encap gue"));
+    CHECK_THROWS_WITH(checked(common, target), Catch::Contains("only to --encap gue"));
 
     const auto mixed = parse_probe_target({"198.51.100.10", "2001:db8::11"}, PortUse::None, "");
     CommonOptions plain;
-    CHECK_THROWS_WITH(make_probe_options(plain, mixed), Catch::Contains("one family"));
+    CHECK_THROWS_WITH(checked(plain, mixed), Catch::Contains("one family"));
     plain.encap = "ipip";
-    CHECK(make_probe_options(plain, mixed).encap == EncapType::Ipip);
+    CHECK(checked(plain, mixed).encap == EncapType::Ipip);
 }

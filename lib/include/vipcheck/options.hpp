@@ -31,7 +31,7 @@ struct OutputOptions {
     bool operator==(const OutputOptions&) const = default;
 };
 
-// As the user wrote them; validated by make_probe_options / the HTTP check.
+// As the user wrote them; read into typed values by make_probe_options / the HTTP check.
 struct CommonOptions {
     std::string interface;
     std::string source;
@@ -60,20 +60,20 @@ struct ProbeTarget {
 enum class PortUse { None, Required };
 
 // Reads `VIP RIP` (PortUse::None), `VIP PORT RIP [RPORT]` (PortUse::Required), or
-// ldirectord's `VIP VPORT RIP RPORT` (both). Throws Error naming the bad argument.
+// ldirectord's `VIP VPORT RIP RPORT` (both). Throws Error naming an argument that is not
+// an address or a port; what a target may be is check_target_rules' (target_rules.hpp).
 ProbeTarget parse_probe_target(const std::vector<std::string>& args, PortUse ports, std::string_view vip_option);
-
-// What every target must be, however it was read (parse_probe_target, vip-http-check's
-// URL): VIP and RIP unicast (not unspecified, multicast, broadcast or loopback) and not
-// the same address. Throws Error naming the bad one.
-void check_probe_target(const ProbeTarget& t);
 
 std::uint16_t parse_port(std::string_view text, std::string_view what);
 
-// The checks every binary makes of the shared options, each throwing Error that names
-// the bad value: an interface name the kernel could hold ("" stays ""), a unicast
-// --source, the --timeout duration and the --attempts count.
+// mgmt-http-check's checks of the shared options, each throwing Error that names the
+// bad value: an interface name the kernel could hold ("" stays ""), a unicast --source,
+// the --timeout duration and the --attempts count. (A VIP probe's are
+// check_target_rules'.)
 std::string checked_interface(const std::string& name);
+// The kernel's own rule for device names (dev_valid_name): short, no '/', ':' or white
+// space. "" is valid here: the kernel's choice.
+bool valid_interface_name(std::string_view name);
 std::optional<IpAddress> checked_source(const std::string& text);
 Duration checked_timeout(const std::string& text);
 int checked_attempts(int attempts);
@@ -94,7 +94,10 @@ struct ProbeOptions {
     bool operator==(const ProbeOptions&) const = default;
 };
 
-// Checks every common option and combines it with the target. Throws Error.
+// Reads every common option's text into its typed value and combines it with the
+// target. Throws Error naming text that is no value of its type (an address, a MAC, a
+// duration, a tunnel type); whether the values make a target that can be probed is
+// check_target_rules' (target_rules.hpp), which every caller applies next.
 ProbeOptions make_probe_options(const CommonOptions& common, ProbeTarget target);
 
 } // namespace vipcheck

@@ -19,6 +19,11 @@ struct ToolSpec {
 // The command line of a VIP probe: its synopsis and the options it accepts.
 CommandSpec probe_command(const ToolSpec& spec);
 
+// The probe options from a parsed command line: the positional words and the options
+// read into typed values, then check_target_rules for `kind`. Throws Error naming the
+// bad value.
+ProbeOptions tool_probe_options(CommandLine& cli, const ToolSpec& spec, const ProbeKind& kind);
+
 int vip_probe_main(int argc, const char* const* argv, const ToolSpec& spec, const ProbeKind& kind);
 
 } // namespace vipcheck

@@ -95,14 +95,6 @@ IpAddress parse_vip(std::string_view text, std::string_view vip_option)
     return vip;
 }
 
-void check_unicast(const IpAddress& a, std::string_view what)
-{
-    if (a.is_unspecified() || a.is_multicast() || a.is_broadcast() || a.is_loopback())
-        throw Error(fmt::format("bad {} {}: it must be a unicast address, not unspecified, multicast, "
-                                "broadcast or loopback",
-                                what, a.str()));
-}
-
 } // namespace
 
 ProbeTarget parse_probe_target(const std::vector<std::string>& args, PortUse ports, std::string_view vip_option)
@@ -130,27 +122,17 @@ ProbeTarget parse_probe_target(const std::vector<std::string>& args, PortUse por
                                 ports == PortUse::None ? "VIP RIP" : "VIP PORT RIP [RPORT]", args.size(),
                                 args.size() == 1 ? "" : "s"));
     }
-    if (ports == PortUse::Required && t.port == 0)
-        throw Error("bad PORT 0: the probe needs a TCP port from 1 to 65535");
-    check_probe_target(t);
     return t;
 }
 
-void check_probe_target(const ProbeTarget& t)
+bool valid_interface_name(std::string_view name)
 {
-    check_unicast(t.vip, "VIP");
-    check_unicast(t.rip, "RIP");
-    if (t.vip == t.rip)
-        throw Error(fmt::format("VIP and RIP are both {}: give the realserver's own (management) "
-                                "address as RIP",
-                                t.vip.str()));
+    return name.size() < IF_NAMESIZE && name.find_first_of("/: \t\n") == std::string_view::npos;
 }
 
 std::string checked_interface(const std::string& name)
 {
-    // The kernel's own rule for device names (dev_valid_name): short, no '/', ':' or
-    // white space.
-    if (name.size() >= IF_NAMESIZE || name.find_first_of("/: \t\n") != std::string::npos)
+    if (!valid_interface_name(name))
         throw Error(fmt::format("bad interface name '{}'", name));
     return name;
 }
@@ -185,33 +167,25 @@ ProbeOptions make_probe_options(const CommonOptions& common, ProbeTarget target)
     ProbeOptions o;
     o.target = std::move(target);
     o.output = common.output;
-
-    o.interface = checked_interface(common.interface);
-    o.source = checked_source(common.source);
-    if (o.source) {
-        check_unicast(*o.source, "--source");
-        if (*o.source == o.target.vip)
-            throw Error(fmt::format("--source {} is the VIP: vipcheck never sends from the VIP, since that "
-                                    "would pull the VIP's traffic to this host; use this host's own address",
+    o.interface = common.interface;
+    if (!common.source.empty()) {
+        o.source = IpAddress::parse(common.source);
+        if (!o.source)
+            throw Error(fmt::format("bad --source '{}': expected an IPv4 or IPv6 address of this host",
                                     common.source));
     }
     if (!common.mac.empty()) {
-        auto mac = MacAddress::parse(common.mac);
-        if (!mac || mac->is_zero() || mac->is_multicast())
-            throw Error(fmt::format("bad --mac '{}': expected the realserver's unicast MAC as "
-                                    "xx:xx:xx:xx:xx:xx",
-                                    common.mac));
-        o.mac = *mac;
+        o.mac = MacAddress::parse(common.mac);
+        if (!o.mac)
+            throw Error(fmt::format("bad --mac '{}': expected the realserver's MAC as xx:xx:xx:xx:xx:xx", common.mac));
     }
-    o.arp_leak = common.arp_leak;
     o.timeout = checked_timeout(common.timeout);
-    o.attempts = checked_attempts(common.attempts);
-    if (common.ttl < 1 || common.ttl > 255)
+    o.attempts = common.attempts;
+    // Only what the typed field cannot hold is refused here; the range that makes
+    // sense is check_target_rules'.
+    if (common.ttl < 0 || common.ttl > 255)
         throw Error(fmt::format("bad --ttl {}: expected 1 to 255", common.ttl));
     o.ttl = static_cast<std::uint8_t>(common.ttl);
-    if (o.source && o.source->family() != o.target.rip.family())
-        throw Error(fmt::format("--source {} and RIP {} are of different address families", o.source->str(),
-                                o.target.rip.str()));
     if (!common.encap.empty()) {
         o.encap = parse_encap(common.encap);
         if (!o.encap)
@@ -219,20 +193,11 @@ ProbeOptions make_probe_options(const CommonOptions& common, ProbeTarget target)
                                     "type)",
                                     common.encap));
     }
-    if (o.encap == EncapType::Gue) {
-        // LVS has no default GUE port either (`type gue port NUM`, ipvsadm --tun-port).
-        if (common.encap_port < 1 || common.encap_port > 65535)
-            throw Error(fmt::format("--encap gue needs --encap-port: the realserver's GUE port from 1 to 65535 "
-                                    "(keepalived's `lvs_method TUN type gue port NUM`), got {}",
-                                    common.encap_port));
-        o.encap_port = static_cast<std::uint16_t>(common.encap_port);
-    } else if (common.encap_port != 0) {
-        throw Error(fmt::format("--encap-port {} applies only to --encap gue", common.encap_port));
-    }
-    if (!o.encap && o.target.vip.family() != o.target.rip.family())
-        throw Error(fmt::format("VIP {} and RIP {} are of different address families: a direct-routing probe "
-                                "uses one family (an LVS tunnel may mix them: give --encap)",
-                                o.target.vip.str(), o.target.rip.str()));
+    if (common.encap_port < 0 || common.encap_port > 65535)
+        throw Error(fmt::format("bad --encap-port {}: expected the realserver's GUE port from 1 to 65535",
+                                common.encap_port));
+    o.encap_port = static_cast<std::uint16_t>(common.encap_port);
+    o.arp_leak = common.arp_leak;
     return o;
 }
 

@@ -10,6 +10,7 @@
 #include "vipcheck/engine.hpp"
 #include "vipcheck/report.hpp"
 #include "vipcheck/signals.hpp"
+#include "vipcheck/target_rules.hpp"
 
 namespace vipcheck {
 
@@ -22,6 +23,14 @@ CommandSpec probe_command(const ToolSpec& spec)
     return {spec.name, spec.description, std::move(synopsis), spec.options};
 }
 
+ProbeOptions tool_probe_options(CommandLine& cli, const ToolSpec& spec, const ProbeKind& kind)
+{
+    ProbeOptions options =
+        make_probe_options(cli.common(), parse_probe_target(cli.positionals(), spec.ports, cli.common().vip));
+    check_target_rules(options, target_kind(spec.name, spec.ports, kind), Spelling::CommandLine);
+    return options;
+}
+
 int vip_probe_main(int argc, const char* const* argv, const ToolSpec& spec, const ProbeKind& kind)
 {
     const std::unique_ptr<SignalWatch> signals = start_signal_watch(spec.name);
@@ -32,8 +41,8 @@ int vip_probe_main(int argc, const char* const* argv, const ToolSpec& spec, cons
         return *status;
     const Reporter report(cli.tool(), cli.common().output);
     try {
-        const auto target = parse_probe_target(cli.positionals(), spec.ports, cli.common().vip);
-        const ProbeOptions options = make_probe_options(cli.common(), target);
+        const ProbeOptions options = tool_probe_options(cli, spec, kind);
+        const ProbeTarget& target = options.target;
         const Trace trace(cli.tool(), options.output.verbose);
         // DR and TUN keep the destination port: the realserver listens on the virtual one.
         if (spec.ports == PortUse::Required && target.rport != 0 && target.rport != target.port)

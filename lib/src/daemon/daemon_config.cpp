@@ -4,11 +4,13 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <limits>
 #include <set>
 #include <sstream>
 
 #include "vipcheck/arp_leak.hpp"
 #include "vipcheck/icmp_echo.hpp"
+#include "vipcheck/target_rules.hpp"
 #include "vipcheck/tcp_syn.hpp"
 #include "daemon/state_files.hpp"
 #include "daemon/yaml_tree.hpp"
@@ -71,6 +73,27 @@ public:
         if (used == 0 || used != text.size())
             fail(n, fmt::format("{}: '{}' is not a whole number", where, text));
         return value;
+    }
+
+    // A whole number that fits its field's type; which values make sense is
+    // check_target_rules'.
+    template <typename T>
+    T fitting(const YamlNode& n, const std::string& where) const
+    {
+        const int value = integer(n, where);
+        if (value < std::numeric_limits<T>::min() || value > std::numeric_limits<T>::max())
+            fail(n, fmt::format("{}: {} is out of range ({} to {})", where, value, std::numeric_limits<T>::min(),
+                                std::numeric_limits<T>::max()));
+        return static_cast<T>(value);
+    }
+
+    IpAddress address(const YamlNode& n, const std::string& where) const
+    {
+        const std::string text = scalar(n, where);
+        const auto a = IpAddress::parse(text);
+        if (!a)
+            fail(n, fmt::format("{}: '{}' is not an IPv4 or IPv6 address", where, text));
+        return *a;
     }
 
     bool boolean(const YamlNode& n, const std::string& where) const
@@ -156,48 +179,54 @@ TargetConfig read_target(const Reader& r, const YamlNode& t, std::size_t index, 
         r.fail(kind_node, fmt::format("{}: unknown kind '{}' (known: {})", field("kind"), kind, known));
     }
 
-    std::vector<std::string> args{r.scalar(*get("vip"), field("vip"))};
-    const YamlNode* port = get("port");
-    if (out.kind->ports == PortUse::Required) {
-        if (!port)
-            r.fail(t, fmt::format("{}: missing field 'port' (kind {} probes a TCP port)", who, kind));
-        args.push_back(r.scalar(*port, field("port")));
-    } else if (port) {
-        r.fail(*port, fmt::format("{}: kind {} has no port", field("port"), kind));
+    // Each value straight into its typed field; what the values may be together is the
+    // tools' own rule, check_target_rules.
+    ProbeOptions& o = out.options;
+    o.timeout = defaults.timeout;
+    o.target.vip = r.address(*get("vip"), field("vip"));
+    o.target.rip = r.address(*get("rip"), field("rip"));
+    if (const YamlNode* n = get("port")) {
+        o.target.port = r.fitting<std::uint16_t>(*n, field("port"));
+        if (o.target.port == 0)
+            r.fail(*n, fmt::format("{}: 0 is no TCP port (1 to 65535)", field("port")));
+        o.target.rport = o.target.port;
     }
-    args.push_back(r.scalar(*get("rip"), field("rip")));
-
-    CommonOptions common;
-    common.timeout = format_duration(defaults.timeout);
     if (const YamlNode* n = get("interface"))
-        common.interface = r.scalar(*n, field("interface"));
+        o.interface = r.scalar(*n, field("interface"));
     if (const YamlNode* n = get("source"))
-        common.source = r.scalar(*n, field("source"));
-    if (const YamlNode* n = get("mac"))
-        common.mac = r.scalar(*n, field("mac"));
-    if (const YamlNode* n = get("attempts"))
-        common.attempts = r.integer(*n, field("attempts"));
-    if (const YamlNode* n = get("ttl"))
-        common.ttl = r.integer(*n, field("ttl"));
-    if (const YamlNode* n = get("encap"))
-        common.encap = r.scalar(*n, field("encap"));
-    if (const YamlNode* n = get("encap_port"))
-        common.encap_port = r.integer(*n, field("encap_port"));
-    if (const YamlNode* n = get("arp_leak")) {
-        common.arp_leak = r.boolean(*n, field("arp_leak"));
-        if (out.kind->kind.is_arp_leak_test())
-            r.fail(*n, fmt::format("{}: kind {} is the ARP-leak test itself", field("arp_leak"), kind));
+        o.source = r.address(*n, field("source"));
+    if (const YamlNode* n = get("mac")) {
+        const std::string text = r.scalar(*n, field("mac"));
+        o.mac = MacAddress::parse(text);
+        if (!o.mac)
+            r.fail(*n, fmt::format("{}: '{}' is not a MAC address such as 02:00:00:00:00:11", field("mac"), text));
     }
+    if (const YamlNode* n = get("attempts"))
+        o.attempts = r.integer(*n, field("attempts"));
+    if (const YamlNode* n = get("ttl"))
+        o.ttl = r.fitting<std::uint8_t>(*n, field("ttl"));
+    if (const YamlNode* n = get("encap")) {
+        const std::string text = r.scalar(*n, field("encap"));
+        o.encap = parse_encap(text);
+        if (!o.encap)
+            r.fail(*n, fmt::format("{}: '{}' is not ipip, gue or gre (the realserver's LVS tunnel type)",
+                                   field("encap"), text));
+    }
+    if (const YamlNode* n = get("encap_port"))
+        o.encap_port = r.fitting<std::uint16_t>(*n, field("encap_port"));
+    if (const YamlNode* n = get("arp_leak"))
+        o.arp_leak = r.boolean(*n, field("arp_leak"));
     if (const YamlNode* n = get("timeout"))
-        common.timeout = format_duration(r.duration(*n, field("timeout")));
+        o.timeout = r.duration(*n, field("timeout"));
     const YamlNode* interval = get("interval");
     out.interval = interval ? r.duration(*interval, field("interval")) : defaults.interval;
 
     try {
-        out.options = make_probe_options(common, parse_probe_target(args, out.kind->ports, ""));
-    } catch (const Error& e) {
-        // The one-shot tools' own check and message, which names the bad value.
-        r.fail(t, fmt::format("{}: {}", who, e.what()));
+        check_target_rules(o, target_kind("kind " + kind, out.kind->ports, out.kind->kind), Spelling::Config);
+    } catch (const TargetError& e) {
+        // At the field at fault when the file has it (a missing port has no line).
+        const YamlNode* at = get(e.field().c_str());
+        r.fail(at ? *at : t, fmt::format("{}: {}", who, e.what()));
     }
     if (out.options.timeout > out.interval)
         r.fail(t, fmt::format("{}: timeout {} is longer than its interval {}", who, format_duration(out.options.timeout),

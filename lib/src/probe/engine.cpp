@@ -123,11 +123,9 @@ Outcome describe(const ProbeSession& s, const ProbeKind& kind, Duration timeout_
 
 void check_target(RouteLookup& routes, const ProbeOptions& o)
 {
+    // Every rule that needs no kernel is check_target_rules' (target_rules.hpp), applied
+    // where the options were read; these need the kernel's view.
     const ProbeTarget& t = o.target;
-    if (t.vip.family() != t.rip.family() && !o.encap)
-        throw Error(fmt::format("VIP {} and RIP {} are of different address families: a direct-routing probe "
-                                "uses one family (an LVS tunnel may mix them: give --encap)",
-                                t.vip.str(), t.rip.str()));
     // A subnet broadcast (192.0.2.255) passes the syntactic unicast check, but a probe
     // "for" it would be sent to one MAC and prove nothing about any VIP.
     if (routes.is_broadcast(t.vip))
@@ -205,9 +203,6 @@ Outcome run_probe(const ProbeOptions& o, const ProbeKind& kind, const SignalWatc
     const ProbeContext& c = probe.context;
 
     const SessionPlan plan{o.timeout, o.attempts, !o.mac, o.arp_leak};
-    if ((plan.arp_leak || kind.is_arp_leak_test()) && c.tunnel)
-        throw Error("the ARP-leak test asks a realserver on this link about the VIP, not one behind --encap: "
-                    "test the tunnel realserver's ARP from a host on its own link");
     const std::string filter = session_capture_filter(kind, c, plan);
     Link link(route.interface, filter);
     trace.step("capture", "on {}: {}", c.ifname, filter);

@@ -21,6 +21,7 @@
 #include "vipcheck/privilege.hpp"
 #include "vip_http/relay.hpp"
 #include "vipcheck/session.hpp"
+#include "vipcheck/target_rules.hpp"
 #include "vipcheck/tcp_syn.hpp"
 #include "vip_http/user_tcp.hpp"
 
@@ -39,13 +40,32 @@ VipHttpPositionals split_vip_http_positionals(const std::vector<std::string>& p,
     }
     if (p.size() == 4) {
         const ProbeTarget t = parse_probe_target(p, PortUse::Required, vip_option);
+        // The URL's text is for curl only: the probe takes the VIP read here, not the
+        // URL's host read back.
         const std::string port = std::to_string(t.port);
         out.url = {t.vip.str(), port, t.vip.str(), port};
+        out.vip = t.vip;
         out.rip = t.rip;
         return out;
     }
     throw Error(fmt::format("expected URL RIP or VIP VPORT RIP RPORT, got {} argument{}", p.size(),
                             p.size() == 1 ? "" : "s"));
+}
+
+ProbeOptions vip_http_probe_options(const CommonOptions& common, const VipHttpPositionals& positionals,
+                                    const HttpTarget& url)
+{
+    if (!positionals.vip && !url.literal)
+        throw Error(fmt::format("the URL's host '{}' must be the VIP's address (give a name with --host)", url.host));
+    ProbeTarget target;
+    target.vip = positionals.vip ? *positionals.vip : *url.literal;
+    target.rip = positionals.rip;
+    target.port = url.port; // --port may override the ldirectord form's
+    target.ldirectord_form = positionals.vip.has_value();
+    ProbeOptions probe = make_probe_options(common, target);
+    // A user-space TCP connection to the realserver's MAC: on this link only.
+    check_target_rules(probe, {"vip-http-check", PortUse::Required, false, false}, Spelling::CommandLine);
+    return probe;
 }
 
 namespace {
@@ -384,18 +404,7 @@ HttpResult run_vip_http(const char* tool, CommandLine& cli, HttpArgs& args, cons
 {
     const VipHttpPositionals positionals = split_vip_http_positionals(cli.positionals(), cli.common().vip);
     HttpOptions http = make_http_options(cli.common(), args, positionals.url);
-    if (!http.target.literal)
-        throw Error(fmt::format("the URL's host '{}' must be the VIP's address (give a name with --host)",
-                                http.target.host));
-    ProbeTarget target;
-    target.vip = *http.target.literal;
-    target.rip = positionals.rip;
-    target.port = http.target.port;
-    target.ldirectord_form = positionals.url.size() == 4;
-    check_probe_target(target);
-    const ProbeOptions probe = make_probe_options(cli.common(), target);
-    if (probe.encap)
-        throw Error("--encap: vip-http-check speaks to direct-routing realservers only");
+    const ProbeOptions probe = vip_http_probe_options(cli.common(), positionals, http.target);
     // One connection per run: TCP itself retransmits what is lost.
     http.attempts = 1;
     // The realserver closes first, so that its side of the connection ends in

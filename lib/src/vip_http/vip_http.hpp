@@ -11,18 +11,27 @@
 #include <vector>
 
 #include "vipcheck/cli.hpp"
+#include "http/http_options.hpp"
 #include "http/http_transport.hpp"
 #include "vipcheck/options.hpp"
 
 namespace vipcheck {
 
 // `URL RIP`, or ldirectord's `VIP VPORT RIP RPORT`: the positionals that name the URL
-// (as make_http_options reads them) and the realserver. Throws Error.
+// (as make_http_options reads them) and the realserver. The ldirectord form's VIP is
+// read here, once; the URL form's is the URL's host. Throws Error.
 struct VipHttpPositionals {
     std::vector<std::string> url; // {URL}, or {VIP, VPORT, VIP, VPORT} for the ldirectord form
+    std::optional<IpAddress> vip; // the ldirectord form's
     IpAddress rip;
 };
 VipHttpPositionals split_vip_http_positionals(const std::vector<std::string>& positionals, const std::string& vip_option);
+
+// The probe's options: the VIP (the ldirectord form's, else the URL's host), the RIP
+// and the URL's port, with the common options, checked by check_target_rules. Throws
+// Error naming the bad value.
+ProbeOptions vip_http_probe_options(const CommonOptions& common, const VipHttpPositionals& positionals,
+                                    const HttpTarget& url);
 
 // The Connector that carries one transfer over a user-space TCP connection to the VIP
 // at the realserver's MAC. Opens its link (CAP_NET_RAW) on construction.
