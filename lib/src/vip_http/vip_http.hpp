@@ -33,12 +33,6 @@ VipHttpPositionals split_vip_http_positionals(const std::vector<std::string>& po
 ProbeOptions vip_http_probe_options(const CommonOptions& common, const VipHttpPositionals& positionals,
                                     const HttpTarget& url);
 
-// The Connector that carries one transfer over a user-space TCP connection to the VIP
-// at the realserver's MAC. Opens its link (CAP_NET_RAW) on construction.
-class VipConnector;
-std::unique_ptr<Connector> make_vip_connector(const ProbeOptions& probe, const Trace& trace,
-                                              Clock::time_point deadline);
-
 // vip-http-check's command line: its synopsis and the options it accepts (the HTTP
 // ones, and the VIP probes' but --attempts and --encap).
 CommandSpec vip_http_command();
