@@ -8,6 +8,8 @@
 #include <fstream>
 
 #include "cli/options_file.hpp"
+#include "http/http_check.hpp"
+#include "http/http_options.hpp"
 #include "vipcheck/cli.hpp"
 #include "vipcheck/error.hpp"
 #include "vipcheck/tool.hpp"
@@ -93,7 +95,7 @@ TEST_CASE("options file: comments, blanks, quotes, CRLF and both spellings of a 
         parse_options_file("; one\n# two\n\n[ vip-icmp-check ]\r\n  timeout=\"300ms\"  \r\narp_leak = yes\n", conf);
     REQUIRE(f.settings.size() == 2);
     CHECK(f.settings[0].key == "timeout");
-    CHECK(f.settings[0].value == "300ms");
+    CHECK(f.settings[0].values == std::vector<std::string>{"300ms"});
     CHECK(f.settings[0].line == 5);
     CHECK(f.settings[1].key == "arp-leak");
     Icmp icmp;
@@ -191,6 +193,43 @@ TEST_CASE("options file: parse() fails closed with exit 1 (3 with --nagios) on a
     CHECK(run({}) == std::nullopt);
     std::remove(path);
     CHECK(run({}) == 1); // a --config that names no file
+}
+
+TEST_CASE("options file: a value runs to the end of the line; quotes for several values", "[config-file]")
+{
+    const OptionsFile f = parse_options_file("[mgmt-http-check]\nexpect-body = ^status: ready$\n"
+                                             "header = \"X-Health-Check: 1\" 'Accept: text/plain'\n",
+                                             conf);
+    REQUIRE(f.settings.size() == 2);
+    CHECK(f.settings[0].values == std::vector<std::string>{"^status: ready$"});
+    CHECK(f.settings[1].values == std::vector<std::string>{"X-Health-Check: 1", "Accept: text/plain"});
+    CHECK_THAT(error_of([] { parse_options_file("[mgmt-http-check]\nheader = \"X-A: 1\n", conf); }),
+               StartsWith("/etc/vipcheck.conf:2: \" opens a value that no \" closes"));
+    CHECK_THAT(error_of([] { parse_options_file("[mgmt-http-check]\nheader = \"X-A: 1\" X-B\n", conf); }),
+               StartsWith("/etc/vipcheck.conf:2: 'X-B' follows a quoted value"));
+    CHECK_THAT(error_of([] { parse_options_file("[mgmt-http-check]\npath = \"\"\n", conf); }),
+               StartsWith("/etc/vipcheck.conf:2: 'path' has an empty value"));
+    // Several values for a setting that takes one.
+    Icmp icmp;
+    CHECK_THAT(error_of([&] { icmp.apply("[vip-icmp-check]\ntimeout = \"1s\" \"2s\"\n"); }),
+               StartsWith("/etc/vipcheck.conf:2: 'timeout' takes one value, not 2"));
+    Icmp flag;
+    CHECK_THAT(error_of([&] { flag.apply("[vip-icmp-check]\narp-leak = true\narp_leak = false\n"); }),
+               StartsWith("/etc/vipcheck.conf:3: 'arp-leak' is set again (first on line 2)"));
+}
+
+TEST_CASE("options file: a repeatable option takes several lines and several quoted values", "[config-file]")
+{
+    CommandLine cli(mgmt_http_command());
+    HttpArgs args;
+    add_http_options(cli.app(), args);
+    const char* argv[] = {"mgmt-http-check", "--config", "/dev/null", "http://192.0.2.11/"};
+    REQUIRE(cli.parse(4, argv) == std::nullopt);
+    cli.apply_options_file(parse_options_file("[mgmt-http-check]\nheader = \"X-A: 1\" \"X-B: 2\"\n"
+                                              "expect_body = ^status: ready$\nheader = X-C: 3\n",
+                                              conf));
+    CHECK(args.headers == std::vector<std::string>{"X-A: 1", "X-B: 2", "X-C: 3"});
+    CHECK(args.expect_body == "^status: ready$");
 }
 
 TEST_CASE("options file: a typo's likely meaning is within two edits", "[config-file]")

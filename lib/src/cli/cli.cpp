@@ -181,9 +181,14 @@ void CommandLine::apply_options_file(const OptionsFile& file)
                                     s.key, tool_, near ? fmt::format("did you mean '{}'? ", *near) : "",
                                     fmt::join(choices, ", ")));
         }
-        if (const auto [first, fresh] = line_of.emplace(opt, s.line); !fresh && opt->get_expected_max() <= 1)
+        const bool repeatable = opt->get_expected_max() > 1;
+        if (const auto [first, fresh] = line_of.emplace(opt, s.line); !fresh && !repeatable)
             throw Error(fmt::format("{}: '{}' is set again (first on line {}): keep one of the lines", where, s.key,
                                     first->second));
+        if (s.values.size() > 1 && !repeatable)
+            throw Error(fmt::format("{}: '{}' takes one value, not {}: without quotes a value runs to the end of "
+                                    "the line",
+                                    where, s.key, s.values.size()));
         // The command line wins, but the file's value is checked all the same: it is
         // what a run without that option would use.
         const bool overridden = on_command_line.count(opt) > 0;
@@ -192,11 +197,12 @@ void CommandLine::apply_options_file(const OptionsFile& file)
             opt->clear();
         try {
             // A flag takes true/false, yes/no, on/off or 1/0, as CLI11 reads it.
-            opt->add_result(opt->get_expected_min() == 0 ? opt->get_flag_value(s.key, s.value) : s.value);
+            for (const auto& value : s.values)
+                opt->add_result(opt->get_expected_min() == 0 ? opt->get_flag_value(s.key, value) : value);
             opt->run_callback();
             check_setting(s.key, common_);
         } catch (const CLI::ParseError& e) {
-            throw Error(fmt::format("{}: bad {} = {}: {}", where, s.key, s.value, e.what()));
+            throw Error(fmt::format("{}: bad {} = {}: {}", where, s.key, fmt::join(s.values, " "), e.what()));
         } catch (const Error& e) {
             throw Error(fmt::format("{}: {}", where, e.what()));
         }

@@ -39,12 +39,25 @@ std::string unknown_section(std::string_view name)
     return fmt::format("unknown section [{}]: the sections are {}, one per binary", name, section_list());
 }
 
-// Quotes around a whole value are not part of it, as in CLI11's own INI reader.
-std::string_view unquote(std::string_view v)
+// A value runs to the end of its line. Quotes are for several values of a repeatable
+// option on one line, `"X-A: 1" "X-B: 2"`, and are not part of the values.
+std::vector<std::string> split_values(std::string_view v, const std::string& where)
 {
-    if (v.size() >= 2 && (v.front() == '"' || v.front() == '\'') && v.back() == v.front())
-        return v.substr(1, v.size() - 2);
-    return v;
+    if (v.empty() || (v.front() != '"' && v.front() != '\''))
+        return {std::string(v)};
+    std::vector<std::string> out;
+    while (!v.empty()) {
+        const char quote = v.front();
+        if (quote != '"' && quote != '\'')
+            throw Error(fmt::format("{}: '{}' follows a quoted value: quote each value, or none if there is one",
+                                    where, v));
+        const auto close = v.find(quote, 1);
+        if (close == std::string_view::npos)
+            throw Error(fmt::format("{}: {} opens a value that no {} closes", where, quote, quote));
+        out.emplace_back(v.substr(1, close - 1));
+        v = trim(v.substr(close + 1));
+    }
+    return out;
 }
 
 } // namespace
@@ -84,14 +97,14 @@ OptionsFile parse_options_file(std::string_view text, std::string path)
             throw Error(fmt::format("{}: '{}' is not KEY = VALUE, [SECTION] or a comment (; or # first on the line)",
                                     where, line));
         const std::string key = canonical_key(trim(line.substr(0, equals)));
-        const std::string_view value = unquote(trim(line.substr(equals + 1)));
         if (section.empty())
             throw Error(fmt::format("{}: '{}' is outside any section: put it under the section of the binary it is "
                                     "for, e.g. [{}]",
                                     where, line, options_file_sections.front()));
-        if (value.empty())
+        auto values = split_values(trim(line.substr(equals + 1)), where);
+        if (std::any_of(values.begin(), values.end(), [](const std::string& v) { return v.empty(); }))
             throw Error(fmt::format("{}: '{}' has an empty value: leave the line out for the default", where, key));
-        file.settings.push_back({section, key, std::string(value), number});
+        file.settings.push_back({section, key, std::move(values), number});
     }
     return file;
 }
