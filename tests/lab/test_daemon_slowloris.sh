@@ -40,6 +40,7 @@ scrape() {
 # runs TARGET: the probes run for TARGET so far (vipcheck_probes_total over every verdict)
 # in the last scrape.
 runs() {
+    [[ -s $LAB_TMP/metrics ]] || { echo 0; return; }
     awk -v t="target=\"$1\"" '/^vipcheck_probes_total\{/ && index($0, t) { n += $NF } END { print n + 0 }' \
         "$LAB_TMP/metrics"
 }
