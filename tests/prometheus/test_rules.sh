@@ -15,13 +15,13 @@ EX=$SRC/examples/prometheus
 command -v promtool >/dev/null || { echo "Bail out! promtool is not installed (apt-get install prometheus)"; exit 1; }
 fail=0
 check() { # check DESC CMD...: run CMD, print ok / not ok with its output
-    local desc=$1 out
+    local desc=$1 out line
     shift
     if out=$("$@" 2>&1); then
         echo "ok - $desc"
     else
         echo "not ok - $desc"
-        sed 's/^/#   /' <<<"$out"
+        while IFS= read -r line; do echo "#   $line"; done <<<"$out"
         fail=1
     fi
 }
