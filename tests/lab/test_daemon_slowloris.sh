@@ -37,11 +37,10 @@ scrape() {
     ip netns exec "$LAB_DIRECTOR_NS" curl -s -m 10 -o "$LAB_TMP/metrics" -w '%{http_code} %{time_total}' \
         http://127.0.0.1:9105/metrics
 }
-# runs TARGET: the probes run for TARGET so far (vipcheck_probes_total over every verdict)
-# in the last scrape.
+# runs TARGET: the probes run for TARGET so far (vipcheck_runs_total) in the last scrape.
 runs() {
     [[ -s $LAB_TMP/metrics ]] || { echo 0; return; }
-    awk -v t="target=\"$1\"" '/^vipcheck_probes_total\{/ && index($0, t) { n += $NF } END { print n + 0 }' \
+    awk -v t="target=\"$1\"" '/^vipcheck_runs_total\{/ && index($0, t) { n += $NF } END { print n + 0 }' \
         "$LAB_TMP/metrics"
 }
 # wait_file FILE WANT SECONDS: FILE holds WANT within SECONDS.
