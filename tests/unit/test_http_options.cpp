@@ -352,7 +352,7 @@ TEST_CASE("the command line and the [mgmt-http-check] config section", "[http][c
     CHECK(o.timeout == std::chrono::milliseconds(300));
 }
 
-TEST_CASE("config file: unknown keys in the own section fail closed, other sections are not read",
+TEST_CASE("config file: unknown keys in the own section, unknown sections and keys outside one fail closed",
           "[http][cli]")
 {
     char path[] = "/tmp/vipcheck-unit-XXXXXX";
@@ -371,9 +371,12 @@ TEST_CASE("config file: unknown keys in the own section fail closed, other secti
     HttpArgs args;
     CommonOptions common;
     CHECK(run("[mgmt-http-check]\nbogus = 1\n", args, common) == 1);
+    CHECK(run("timeout = 9s\n[mgmt-http-check]\nmethod = HEAD\n", args, common) == 1);
+    CHECK(run("[other]\n[mgmt-http-check]\nmethod = HEAD\n", args, common) == 1);
     args = {};
-    CHECK_FALSE(run("timeout = 9s\n[other]\nbogus = 1\ntimeout = 7s\n[mgmt-http-check]\nmethod = HEAD\n"
-                    "timeout = 2s\nattempts = 5\n[later]\ntimeout = 8s\n",
+    // Another binary's section is its own business: its keys are not read here.
+    CHECK_FALSE(run("[vip-icmp-check]\nbogus = 1\ntimeout = 7s\n[mgmt-http-check]\nmethod = HEAD\n"
+                    "timeout = 2s\nattempts = 5\n[vip-syn-check]\ntimeout = 8s\n",
                     args, common));
     CHECK(args.method == "HEAD");
     CHECK(common.timeout == "2s");

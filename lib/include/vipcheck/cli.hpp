@@ -1,5 +1,5 @@
-// Command-line handling shared by the three binaries: the common options, the
-// configuration file (CLI11's INI support, one section per binary) and the rule that a
+// Command-line handling shared by the binaries: the common options, the options file
+// (options_file.hpp: INI, one section per binary, strict) and the rule that a
 // usage error exits 1 (or 3 with --nagios), never CLI11's own codes.
 #pragma once
 
@@ -13,6 +13,9 @@
 
 namespace vipcheck {
 
+struct OptionsFile; // options_file.hpp
+
+// Read when it exists and no --config names another.
 inline constexpr const char* default_config_file = "/etc/vipcheck.conf";
 
 // The options beyond those every binary shares (interface, source, timeout, output,
@@ -54,8 +57,17 @@ public:
     // (help, version, usage error: the message already printed), nullopt to go on.
     std::optional<int> parse(int argc, const char* const* argv);
 
+    // After the command line: takes this binary's section of the file, unless the
+    // command line gave the same option. Throws Error "FILE:LINE: ..." for a setting this
+    // binary does not have, one set twice, a bad value, or options that exclude each
+    // other.
+    void apply_options_file(const OptionsFile& file);
+    // The settings an options file may give this binary: its long options' names.
+    std::vector<std::string> file_settings() const;
+
 private:
     std::string tool_;
+    std::string config_file_; // --config
     CLI::App app_;
     CommonOptions common_;
     std::vector<std::string> positionals_;

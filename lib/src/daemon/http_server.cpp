@@ -3,9 +3,13 @@
 #include <arpa/inet.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <utility>
 
 #include <fmt/format.h>
-#include <utility>
 
 #include "vipcheck/address.hpp"
 #include "vipcheck/error.hpp"
@@ -83,6 +87,22 @@ void on_completed(void* cls, MHD_Connection*, void** con_cls, MHD_RequestTermina
 
 } // namespace
 
+HttpLimits http_limits(std::uint64_t open_files)
+{
+    HttpLimits limits;
+    // A quarter of the descriptors: the rest is for the probes' captures and sockets.
+    limits.connections = static_cast<unsigned>(std::clamp<std::uint64_t>(open_files / 4, 16, 1024));
+    // Enough for a Prometheus pair, its /probe job's concurrent requests and a human with
+    // curl; a single address then holds at most a sixteenth of the endpoint.
+    limits.per_client = std::max(limits.connections / 16, 4u);
+    // A scrape's request arrives whole at once; only a slow or silent client waits longer.
+    limits.idle_timeout_s = 5;
+    // Requests are a line and a few headers; libmicrohttpd's 32 KiB default doubles
+    // what a full endpoint can pin for nothing.
+    limits.memory_per_connection = 16 * 1024;
+    return limits;
+}
+
 ListenAddress parse_listen_address(const std::string& text)
 {
     ListenAddress out{"127.0.0.1", 0};
@@ -129,9 +149,15 @@ HttpServer::HttpServer(const ListenAddress& where, Handler handler) : handler_(s
         inet_pton(AF_INET6, where.address.c_str(), &sin6.sin6_addr);
         flags |= MHD_USE_IPv6;
     }
+    rlimit files{};
+    if (getrlimit(RLIMIT_NOFILE, &files) < 0)
+        throw_system_error("getrlimit(RLIMIT_NOFILE)", errno);
+    const HttpLimits limits = http_limits(files.rlim_cur);
     daemon_ = MHD_start_daemon(flags, where.port, nullptr, nullptr, &on_request, this, MHD_OPTION_SOCK_ADDR,
                                reinterpret_cast<sockaddr*>(&address), MHD_OPTION_NOTIFY_COMPLETED, &on_completed, this,
-                               MHD_OPTION_CONNECTION_TIMEOUT, 30u, MHD_OPTION_CONNECTION_LIMIT, 256u, MHD_OPTION_END);
+                               MHD_OPTION_CONNECTION_LIMIT, limits.connections, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+                               limits.per_client, MHD_OPTION_CONNECTION_TIMEOUT, limits.idle_timeout_s,
+                               MHD_OPTION_CONNECTION_MEMORY_LIMIT, limits.memory_per_connection, MHD_OPTION_END);
     if (!daemon_)
         throw Error(fmt::format("cannot listen on {}:{} (address in use, or not an address of this host?)",
                                 where.address, where.port));

@@ -4,6 +4,7 @@
 // probe is suspended and answered when the probe ends.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -38,6 +39,19 @@ struct HttpRequest {
     std::string path;
     std::map<std::string, std::string> query;
 };
+
+// What one client, or many slow ones, may hold of the endpoint (vipcheckd(8), HTTP
+// ENDPOINT). A slowloris holds every connection it gets for as long as it trickles
+// bytes, so the per-client limit is what keeps a scraper from another address served;
+// the total stays a fraction of the descriptors the probes need too.
+struct HttpLimits {
+    unsigned connections = 0;       // in all
+    unsigned per_client = 0;        // from one IP address (more are closed when accepted)
+    unsigned idle_timeout_s = 0;    // a connection silent this long is closed
+    std::size_t memory_per_connection = 0;
+};
+// The limits for a process allowed `open_files` descriptors (RLIMIT_NOFILE, soft).
+HttpLimits http_limits(std::uint64_t open_files);
 
 // ADDR:PORT, [ADDR6]:PORT, :PORT or PORT (address 127.0.0.1). Throws Error.
 struct ListenAddress {
