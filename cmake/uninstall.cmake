@@ -1,5 +1,5 @@
 # cmake -DMANIFEST=build/install_manifest.txt -P cmake/uninstall.cmake (the uninstall
-# target): removes every file the last `cmake --install` from that build tree listed,
+# target; with DESTDIR in the environment for a staged install): removes every file the last `cmake --install` from that build tree listed,
 # then each directory of vipcheck's own (a path with a component named vipcheck, such as
 # share/doc/vipcheck or include/vipcheck) that this leaves empty. Shared directories
 # (sbin, share/man/man8, lib/systemd/system) stay, even if empty.
@@ -9,7 +9,10 @@ if(NOT EXISTS "${MANIFEST}")
 endif()
 file(STRINGS "${MANIFEST}" files)
 set(dirs "")
+# The manifest names the final paths; a staged install is under DESTDIR, given again here
+# as for the install.
 foreach(file ${files})
+  set(file "$ENV{DESTDIR}${file}")
   if(IS_SYMLINK "${file}" OR EXISTS "${file}")
     file(REMOVE "${file}")
     message(STATUS "Removed ${file}")

@@ -73,11 +73,11 @@ check "pkg-config consumer builds and runs" bash -c "
     g++ -std=c++20 -o '$tmp/pc-consumer' '$src/tests/install/consumer/main.cpp' \$(pkg-config --cflags --libs vipcheck) \
         -Wl,-rpath,'$prefix/$libdir' && '$tmp/pc-consumer' | grep -qx 'vipcheck 0.1.0 300ms vip-missing'"
 
-# nothing_left DIR: no file, link or directory of vipcheck's under DIR; empty shared
-# directories (sbin, share/man/man8) may stay.
+# nothing_left PREFIX: no file, link or directory of vipcheck's under PREFIX; empty
+# shared directories (sbin, share/man/man8) may stay, and so does PREFIX itself.
 nothing_left() {
     local left
-    left=$(find "$1" ! -type d -o -type d -name '*vipcheck*')
+    left=$(find "$1" -mindepth 1 \( ! -type d -o -name '*vipcheck*' \))
     [[ -z $left ]] || { echo "left behind: $left"; return 1; }
 }
 check "the uninstall target removes the --prefix install" cmake --build "$build" --target uninstall
@@ -91,8 +91,9 @@ check "staged examples name /opt/vipcheck-test/sbin" \
 check "staged pkg-config file finds the staged tree" bash -c "
     PKG_CONFIG_PATH='$tmp/stage/opt/vipcheck-test/$libdir/pkgconfig' pkg-config --cflags vipcheck |
         grep -q -- '-I$tmp/stage/opt/vipcheck-test/$libdir/pkgconfig/../../include'"
-check "the uninstall target removes the staged install" cmake --build "$build" --target uninstall
-check "nothing of the staged install is left" nothing_left "$tmp/stage"
+check "the uninstall target removes the staged install" \
+    env DESTDIR="$tmp/stage" cmake --build "$build" --target uninstall
+check "nothing of the staged install is left" nothing_left "$tmp/stage/opt/vipcheck-test"
 
 echo "$pass passed, $fail failed"
 ((fail == 0))
