@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # test_install.sh BUILD_DIR SOURCE_DIR - `cmake --install` into a temporary prefix,
-# once straight (--prefix) and once staged (DESTDIR), checks the layout, then builds
-# and runs a consumer with find_package(vipcheck) and another with pkg-config.
+# once straight (--prefix) and once staged (DESTDIR), checks the layout and that every
+# installed example and the unit name that install's binaries, builds and runs a
+# consumer with find_package(vipcheck) and another with pkg-config, and proves that the
+# uninstall target leaves nothing of vipcheck's behind.
 set -uo pipefail
 build=$(realpath -e "$1") src=$(realpath -e "$2") || exit 1
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/vcl-install.XXXXXX") || exit 1
@@ -31,6 +33,24 @@ check "no header of the uninstalled vipcheck-http" bash -c "! ls '$prefix'/inclu
 check "headers and the generated version.hpp" \
     test -f "$prefix/include/vipcheck/engine.hpp" -a -f "$prefix/include/vipcheck/version.hpp"
 check "examples in the doc dir" test -f "$prefix/share/doc/vipcheck/examples/keepalived/keepalived.conf"
+# The build was configured for another prefix: the installed copies must still name
+# this one (keepalived drops a check whose binary does not exist, and says so only in
+# its log).
+# names_sbindir DIR SBINDIR: every example and unit under DIR that names a binary names
+# it in SBINDIR, and no template is left unconfigured.
+names_sbindir() {
+    local dir=$1 sbindir=$2 f bad=0
+    for f in keepalived/keepalived.conf ldirectord/ldirectord.cf ldirectord/vipcheck.conf systemd/vipcheckd.service; do
+        grep -q "$sbindir/vip" "$dir/$f" || { echo "$f does not name $sbindir"; bad=1; }
+    done
+    grep -rnE '@[A-Z_]+@' "$dir" && bad=1
+    find "$dir" -name '*.in' | grep . && bad=1
+    grep -rnoE '[^ "=]*sbin/(vip|mgmt)[a-z-]*' "$dir" | grep -v ":$sbindir/" && bad=1
+    return "$bad"
+}
+check "installed examples name $prefix/sbin" names_sbindir "$prefix/share/doc/vipcheck/examples" "$prefix/sbin"
+check "the vipcheckd unit in lib/systemd/system runs $prefix/sbin/vipcheckd" \
+    grep -qx "ExecStart=$prefix/sbin/vipcheckd .*" "$prefix/lib/systemd/system/vipcheckd.service"
 check "libvipcheck.so.0 with SONAME libvipcheck.so.0" \
     bash -c "objdump -p '$prefix/$libdir/libvipcheck.so.0' | grep -qE 'SONAME +libvipcheck\.so\.0\$'"
 check "development symlink libvipcheck.so" test -L "$prefix/$libdir/libvipcheck.so"
@@ -54,12 +74,27 @@ check "pkg-config consumer builds and runs" bash -c "
     g++ -std=c++20 -o '$tmp/pc-consumer' '$src/tests/install/consumer/main.cpp' \$(pkg-config --cflags --libs vipcheck) \
         -Wl,-rpath,'$prefix/$libdir' && '$tmp/pc-consumer' | grep -qx 'vipcheck 0.1.0 300ms vip-missing'"
 
+# nothing_left PREFIX: no file, link or directory of vipcheck's under PREFIX; empty
+# shared directories (sbin, share/man/man8) may stay, and so does PREFIX itself.
+nothing_left() {
+    local left
+    left=$(find "$1" -mindepth 1 \( ! -type d -o -name '*vipcheck*' \))
+    [[ -z $left ]] || { echo "left behind: $left"; return 1; }
+}
+check "the uninstall target removes the --prefix install" cmake --build "$build" --target uninstall
+check "nothing of the --prefix install is left" nothing_left "$prefix"
+
 # DESTDIR: nothing may land outside it, and the staged .pc file still works.
 check "DESTDIR install" env DESTDIR="$tmp/stage" cmake --install "$build" --prefix /opt/vipcheck-test
 check "DESTDIR install stayed inside DESTDIR" bash -c "[[ ! -e /opt/vipcheck-test ]] && test -x '$tmp/stage/opt/vipcheck-test/sbin/vip-icmp-check'"
+check "staged examples name /opt/vipcheck-test/sbin" \
+    names_sbindir "$tmp/stage/opt/vipcheck-test/share/doc/vipcheck/examples" /opt/vipcheck-test/sbin
 check "staged pkg-config file finds the staged tree" bash -c "
     PKG_CONFIG_PATH='$tmp/stage/opt/vipcheck-test/$libdir/pkgconfig' pkg-config --cflags vipcheck |
         grep -q -- '-I$tmp/stage/opt/vipcheck-test/$libdir/pkgconfig/../../include'"
+check "the uninstall target removes the staged install" \
+    env DESTDIR="$tmp/stage" cmake --build "$build" --target uninstall
+check "nothing of the staged install is left" nothing_left "$tmp/stage/opt/vipcheck-test"
 
 echo "$pass passed, $fail failed"
 ((fail == 0))

@@ -3,7 +3,11 @@
 # test_keepalived.sh - Debian's keepalived drives vip-icmp-check with a configuration
 # generated from examples/keepalived/keepalived.conf, in the lab's director namespace.
 #
-#   VIPCHECK_TOOLS=build/tools tests/lab/test_keepalived.sh build/tests/libipvs_shim.so
+#   VIPCHECK_TOOLS=build/tools tests/lab/test_keepalived.sh build/tests/libipvs_shim.so \
+#       build/examples/keepalived/keepalived.conf /usr/local/sbin
+#
+# The example is the build tree's configured copy, which names the binaries in SBINDIR
+# (the configured install directory); the lab replaces that path with its own copies.
 #
 # The kernel has no ip_vs: ipvs_shim.so (LD_PRELOAD) answers keepalived's IPVS socket
 # options and logs each command. keepalived's pid files, log and the shim's log live
@@ -13,13 +17,13 @@
 # and the traps the example avoids (exec failure = success, unsafe path = check
 # dropped, misc_dynamic reading 2..255 as success).
 set -uo pipefail
-if (($# != 1)); then
-    echo "usage: $0 PATH/TO/ipvs_shim.so" >&2
+if (($# != 3)); then
+    echo "usage: $0 PATH/TO/ipvs_shim.so CONFIGURED/keepalived.conf SBINDIR" >&2
     exit 1
 fi
-SHIM=$(realpath -e -- "$1") || exit 1
+SHIM=$(realpath -e -- "$1") EXAMPLE=$(realpath -e -- "$2") || exit 1
+SBINDIR=$3
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-EXAMPLE=$HERE/../../examples/keepalived/keepalived.conf
 # shellcheck source=harness.sh
 . "$HERE/harness.sh"
 lab_tools BIN=vip-icmp-check HTTP_BIN=vip-http-check
@@ -71,8 +75,8 @@ start_keepalived() {
 sed -e "s/192\.0\.2\.100/$LAB_VIP/g" \
     -e "s/192\.0\.2\.11 /$LAB_RS_HEALTHY /g; s/192\.0\.2\.11\"/$LAB_RS_HEALTHY\"/g" \
     -e "s/192\.0\.2\.12 /$LAB_RS_NOVIP /g; s/192\.0\.2\.12\"/$LAB_RS_NOVIP\"/g" \
-    -e "s|/usr/sbin/vip-icmp-check|$PROBE|g" \
-    -e "s|/usr/sbin/vip-http-check|$K/sbin/vip-http-check|g" \
+    -e "s|$SBINDIR/vip-icmp-check|$PROBE|g" \
+    -e "s|$SBINDIR/vip-http-check|$K/sbin/vip-http-check|g" \
     -e "s/keepalived_script/$TEST_USER/g" \
     -e "s/delay_loop 5 /delay_loop 1 /" "$EXAMPLE" >"$K/keepalived.conf"
 grep -q "$PROBE" "$K/keepalived.conf" || { echo "Bail out! the example did not take the substitutions"; exit 1; }

@@ -3,15 +3,23 @@
 # test_ldirectord.sh - Debian's ldirectord drives vip-icmp-check with configurations
 # generated from examples/ldirectord/, in the lab's director namespace.
 #
-#   VIPCHECK_TOOLS=build/tools tests/lab/test_ldirectord.sh
+#   VIPCHECK_TOOLS=build/tools tests/lab/test_ldirectord.sh build/examples/ldirectord /usr/local/sbin
+#
+# The examples are the build tree's configured copies, which name the binaries in
+# SBINDIR (the configured install directory); the lab replaces that path with its own.
 #
 # No ip_vs here: ldirectord -d runs ./ipvsadm from its working directory, and the test
 # puts the stateful stand-in tests/daemons/ipvsadm there. ldirectord's pid file goes to
 # /run, which is a private bind of a temporary directory; /etc is a private overlay so
 # that the probe's *default* /etc/vipcheck.conf is the test's, never the host's.
 set -uo pipefail
+if (($# != 2)); then
+    echo "usage: $0 CONFIGURED/ldirectord SBINDIR" >&2
+    exit 1
+fi
+EXAMPLES=$(realpath -e -- "$1") || exit 1
+SBINDIR=$2
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-EXAMPLES=$HERE/../../examples/ldirectord
 # shellcheck source=harness.sh
 . "$HERE/harness.sh"
 lab_tools BIN=vip-icmp-check
@@ -48,7 +56,7 @@ start_ldirectord() {
 
 # ---- the examples, with lab addresses and a 1 s interval ----------------------------
 sed -e "s/192\.0\.2\.100/$LAB_VIP/g" -e "s/192\.0\.2\.12:/$LAB_RS_NOVIP:/g" -e "s/192\.0\.2\.11:/$LAB_RS_HEALTHY:/g" \
-    -e "s|/usr/sbin/vip-icmp-check|$PROBE|" -e "s/^checkinterval=.*/checkinterval=1/" \
+    -e "s|$SBINDIR/vip-icmp-check|$PROBE|" -e "s/^checkinterval=.*/checkinterval=1/" \
     -e "s/^logfile=.*//" "$EXAMPLES/ldirectord.cf" >"$L/example.cf"
 # The probe's timeout differs from the default 1s, so its own output in ldirectord's
 # log shows that the default config file was read.
