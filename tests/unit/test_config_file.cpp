@@ -118,8 +118,8 @@ TEST_CASE("options file: comments, blanks, quotes, CRLF and both spellings of a 
     CHECK(icmp.cli.common().timeout == "300ms");
     CHECK(icmp.cli.common().arp_leak);
     // A bare key is a flag set to true, as CLI11 reads INI.
-    for (const char* text :
-         {"[vip-icmp-check]\narp-leak = true\n", "[vip-icmp-check]\narp_leak = true\n", "[vip-icmp-check]\narp-leak\n"}) {
+    for (const char* text : {"[vip-icmp-check]\narp-leak = true\n", "[vip-icmp-check]\narp_leak = true\n",
+                             "[vip-icmp-check]\narp-leak\n"}) {
         Icmp other;
         other.apply(text);
         CHECK(other.cli.common().arp_leak);
@@ -232,7 +232,9 @@ TEST_CASE("options file: a value is whole to the end of the line, one value a li
                StartsWith("/etc/vipcheck.conf:2: \" opens the value of 'header' and no \" closes it"));
     CHECK_THAT(error_of([] { parse_options_file("[mgmt-http-check]\nheader = \"X-A: 1\" 'X-B'\n", conf); }),
                StartsWith("/etc/vipcheck.conf:2: \" opens the value of 'header' and no \" closes it"));
-    CHECK_THAT(error_of([] { parse_options_file("[mgmt-http-check]\npath = /\nheader = \"X-A: 1\" \"X-B: 2\"\n", conf); }),
+    CHECK_THAT(error_of([] {
+                   parse_options_file("[mgmt-http-check]\npath = /\nheader = \"X-A: 1\" \"X-B: 2\"\n", conf);
+               }),
                StartsWith("/etc/vipcheck.conf:3: 'header' has several quoted values on one line"));
     CHECK_THAT(error_of([] { parse_options_file("[mgmt-http-check]\npath = \"\"\n", conf); }),
                StartsWith("/etc/vipcheck.conf:2: 'path' has an empty value"));

@@ -137,9 +137,10 @@ private:
 
     [[noreturn]] void not_understood(const Line& line) const
     {
-        if (line.text.size() >= 2 && line.text.front() == '[' && line.text.back() == ']')
-            throw Error(fmt::format("{}: {}", where(line),
-                                    unknown_section(CLI::detail::trim_copy(line.text.substr(1, line.text.size() - 2)))));
+        if (line.text.size() >= 2 && line.text.front() == '[' && line.text.back() == ']') {
+            const std::string name = CLI::detail::trim_copy(line.text.substr(1, line.text.size() - 2));
+            throw Error(fmt::format("{}: {}", where(line), unknown_section(name)));
+        }
         throw Error(fmt::format("{}: '{}' is not KEY = VALUE, [SECTION] or a comment (; or # first on the line)",
                                 where(line), line.text));
     }
