@@ -55,8 +55,16 @@ TEST_CASE("options file: an unknown section is an error with its line, not skipp
     CHECK_THAT(e, StartsWith("/etc/vipcheck.conf:3: unknown section [vip-icmp-chek]: did you mean [vip-icmp-check]?"));
     CHECK_THAT(error_of([] { parse_options_file("[vipcheckd]\n", conf); }),
                StartsWith("/etc/vipcheck.conf:1: unknown section [vipcheckd]: the sections are [vip-icmp-check]"));
+    // CLI11 reads an unclosed header as a bare key (a flag); it is still no section.
     CHECK_THAT(error_of([] { parse_options_file("[vip-icmp-check\n", conf); }),
                StartsWith("/etc/vipcheck.conf:1: '[vip-icmp-check' opens a section but does not close it"));
+    CHECK_THAT(error_of([] { parse_options_file("[vip-icmp-check]\ntimeout = 1s\n[vip-syn-check\n", conf); }),
+               StartsWith("/etc/vipcheck.conf:3: '[vip-syn-check' opens a section but does not close it"));
+    // CLI11 takes [default] for "outside any section": not a binary's section either.
+    CHECK_THAT(error_of([] { parse_options_file("[default]\n", conf); }),
+               StartsWith("/etc/vipcheck.conf:1: unknown section [default]"));
+    CHECK_THAT(error_of([] { parse_options_file("[vip-icmp-check]\n[DEFAULT]\ntimeout = 1s\n", conf); }),
+               StartsWith("/etc/vipcheck.conf:2: unknown section [DEFAULT]"));
 }
 
 TEST_CASE("options file: every binary's section is allowed in the one file", "[config-file]")
@@ -81,8 +89,15 @@ TEST_CASE("options file: a key outside any section is an error", "[config-file]"
 
 TEST_CASE("options file: a line that is no setting, section or comment is an error", "[config-file]")
 {
-    CHECK_THAT(error_of([] { parse_options_file("[vip-icmp-check]\narp-leak\n", conf); }),
-               StartsWith("/etc/vipcheck.conf:2: 'arp-leak' is not KEY = VALUE"));
+    // CLI11 skips a line under three characters; the file's reader does not.
+    CHECK_THAT(error_of([] { parse_options_file("[vip-icmp-check]\ntimeout = 1s\nab\n", conf); }),
+               StartsWith("/etc/vipcheck.conf:3: 'ab' is not KEY = VALUE"));
+    CHECK_THAT(error_of([] { parse_options_file("[vip-icmp-check]\nt\ntimeout = 1s\n", conf); }),
+               StartsWith("/etc/vipcheck.conf:2: 't' is not KEY = VALUE"));
+    CHECK_THAT(error_of([] { parse_options_file("[vip-icmp-check]\nx=\n", conf); }),
+               StartsWith("/etc/vipcheck.conf:2: 'x=' is not KEY = VALUE"));
+    CHECK_THAT(error_of([] { parse_options_file("[vip-icmp-check]\nttl = 3\x01\n", conf); }),
+               StartsWith("/etc/vipcheck.conf:2: control character 0x01"));
     CHECK_THAT(error_of([] { parse_options_file("[vip-icmp-check]\n= 1s\n", conf); }),
                StartsWith("/etc/vipcheck.conf:2: '= 1s' is not KEY = VALUE"));
     CHECK_THAT(error_of([] { parse_options_file("[vip-icmp-check]\ninterface =\n", conf); }),
@@ -102,7 +117,9 @@ TEST_CASE("options file: comments, blanks, quotes, CRLF and both spellings of a 
     icmp.cli.apply_options_file(f);
     CHECK(icmp.cli.common().timeout == "300ms");
     CHECK(icmp.cli.common().arp_leak);
-    for (const char* text : {"[vip-icmp-check]\narp-leak = true\n", "[vip-icmp-check]\narp_leak = true\n"}) {
+    // A bare key is a flag set to true, as CLI11 reads INI.
+    for (const char* text : {"[vip-icmp-check]\narp-leak = true\n", "[vip-icmp-check]\narp_leak = true\n",
+                             "[vip-icmp-check]\narp-leak\n"}) {
         Icmp other;
         other.apply(text);
         CHECK(other.cli.common().arp_leak);
@@ -147,8 +164,12 @@ TEST_CASE("options file: a bad value is an error with its line", "[config-file]"
     bad("encap = vxlan", "bad encap = vxlan: ");
     bad("arp-leak = maybe", "bad arp-leak = maybe: ");
     Icmp icmp;
-    CHECK_THAT(error_of([&] { icmp.apply("[vip-icmp-check]\n\ntimeout = 1s\ntimeout = 2s\n"); }),
-               StartsWith("/etc/vipcheck.conf:4: 'timeout' is set again (first on line 3): keep one"));
+    CHECK_THAT(error_of([&] { icmp.apply("[vip-icmp-check]\n\ntimeout = 1s\nttl = 3\ntimeout = 2s\n"); }),
+               StartsWith("/etc/vipcheck.conf:5: 'timeout' is set again (first on line 3): keep one"));
+    // CLI11 makes one setting of consecutive lines of one key: its first line is named.
+    Icmp twice;
+    CHECK_THAT(error_of([&] { twice.apply("[vip-icmp-check]\n\ntimeout = 1s\ntimeout = 2s\n"); }),
+               StartsWith("/etc/vipcheck.conf:3: 'timeout' takes one value, not 2"));
 }
 
 TEST_CASE("options file: the command line wins, and the file's value is still checked", "[config-file]")
@@ -195,37 +216,44 @@ TEST_CASE("options file: parse() fails closed with exit 1 (3 with --nagios) on a
     CHECK(run({}) == 1); // a --config that names no file
 }
 
-TEST_CASE("options file: a value runs to the end of the line; quotes for several values", "[config-file]")
+TEST_CASE("options file: a value is whole to the end of the line, one value a line", "[config-file]")
 {
-    const OptionsFile f = parse_options_file("[mgmt-http-check]\nexpect-body = ^status: ready$\n"
-                                             "header = \"X-Health-Check: 1\" 'Accept: text/plain'\n",
+    const OptionsFile f = parse_options_file("[mgmt-http-check]\nexpect-body = ^status: ready #1$\n"
+                                             "header = \"X-Health-Check: 1, 2\"\nheader = 'Accept: text/plain'\n"
+                                             "path = /a.b\n",
                                              conf);
-    REQUIRE(f.settings.size() == 2);
-    CHECK(f.settings[0].values == std::vector<std::string>{"^status: ready$"});
-    CHECK(f.settings[1].values == std::vector<std::string>{"X-Health-Check: 1", "Accept: text/plain"});
+    REQUIRE(f.settings.size() == 3);
+    CHECK(f.settings[0].values == std::vector<std::string>{"^status: ready #1$"});
+    CHECK(f.settings[1].values == std::vector<std::string>{"X-Health-Check: 1, 2", "Accept: text/plain"});
+    CHECK(f.settings[1].line == 3);
+    CHECK(f.settings[2].values == std::vector<std::string>{"/a.b"});
+    CHECK(f.settings[2].line == 5);
     CHECK_THAT(error_of([] { parse_options_file("[mgmt-http-check]\nheader = \"X-A: 1\n", conf); }),
-               StartsWith("/etc/vipcheck.conf:2: \" opens a value that no \" closes"));
-    CHECK_THAT(error_of([] { parse_options_file("[mgmt-http-check]\nheader = \"X-A: 1\" X-B\n", conf); }),
-               StartsWith("/etc/vipcheck.conf:2: 'X-B' follows a quoted value"));
+               StartsWith("/etc/vipcheck.conf:2: \" opens the value of 'header' and no \" closes it"));
+    CHECK_THAT(error_of([] { parse_options_file("[mgmt-http-check]\nheader = \"X-A: 1\" 'X-B'\n", conf); }),
+               StartsWith("/etc/vipcheck.conf:2: \" opens the value of 'header' and no \" closes it"));
+    CHECK_THAT(error_of([] {
+                   parse_options_file("[mgmt-http-check]\npath = /\nheader = \"X-A: 1\" \"X-B: 2\"\n", conf);
+               }),
+               StartsWith("/etc/vipcheck.conf:3: 'header' has several quoted values on one line"));
     CHECK_THAT(error_of([] { parse_options_file("[mgmt-http-check]\npath = \"\"\n", conf); }),
                StartsWith("/etc/vipcheck.conf:2: 'path' has an empty value"));
-    // Several values for a setting that takes one.
-    Icmp icmp;
-    CHECK_THAT(error_of([&] { icmp.apply("[vip-icmp-check]\ntimeout = \"1s\" \"2s\"\n"); }),
-               StartsWith("/etc/vipcheck.conf:2: 'timeout' takes one value, not 2"));
+    // A value past the first of a run of lines is checked on its own line.
+    CHECK_THAT(error_of([] { parse_options_file("[mgmt-http-check]\nheader = X-A: 1\nheader =\n", conf); }),
+               StartsWith("/etc/vipcheck.conf:3: 'header' has an empty value"));
     Icmp flag;
     CHECK_THAT(error_of([&] { flag.apply("[vip-icmp-check]\narp-leak = true\narp_leak = false\n"); }),
                StartsWith("/etc/vipcheck.conf:3: 'arp-leak' is set again (first on line 2)"));
 }
 
-TEST_CASE("options file: a repeatable option takes several lines and several quoted values", "[config-file]")
+TEST_CASE("options file: a repeatable option takes one line per value", "[config-file]")
 {
     CommandLine cli(mgmt_http_command());
     HttpArgs args;
     add_http_options(cli.app(), args);
     const char* argv[] = {"mgmt-http-check", "--config", "/dev/null", "http://192.0.2.11/"};
     REQUIRE(cli.parse(4, argv) == std::nullopt);
-    cli.apply_options_file(parse_options_file("[mgmt-http-check]\nheader = \"X-A: 1\" \"X-B: 2\"\n"
+    cli.apply_options_file(parse_options_file("[mgmt-http-check]\nheader = \"X-A: 1\"\nheader = X-B: 2\n"
                                               "expect_body = ^status: ready$\nheader = X-C: 3\n",
                                               conf));
     CHECK(args.headers == std::vector<std::string>{"X-A: 1", "X-B: 2", "X-C: 3"});

@@ -186,9 +186,8 @@ void CommandLine::apply_options_file(const OptionsFile& file)
             throw Error(fmt::format("{}: '{}' is set again (first on line {}): keep one of the lines", where, s.key,
                                     first->second));
         if (s.values.size() > 1 && !repeatable)
-            throw Error(fmt::format("{}: '{}' takes one value, not {}: without quotes a value runs to the end of "
-                                    "the line",
-                                    where, s.key, s.values.size()));
+            throw Error(fmt::format("{}: '{}' takes one value, not {}: keep one of the lines", where, s.key,
+                                    s.values.size()));
         // The command line wins, but the file's value is checked all the same: it is
         // what a run without that option would use.
         const bool overridden = on_command_line.count(opt) > 0;

@@ -19,7 +19,7 @@ inline constexpr std::array<std::string_view, 5> options_file_sections{
 struct OptionsFileSetting {
     std::string section;
     std::string key; // canonical_key: the long option's name
-    std::vector<std::string> values; // one, or several quoted on the line
+    std::vector<std::string> values; // one a line; consecutive lines of one key are one setting
     int line = 0;
 };
 
@@ -32,11 +32,11 @@ struct OptionsFile {
 // YAML's are both accepted.
 std::string canonical_key(std::string_view key);
 
-// Parses the text of an options file: `[SECTION]`, `KEY = VALUE` (the value to the end
-// of the line; `KEY = "V1" "V2"` for several), comments on lines of their own (`;` or
-// `#`) and blank lines. Throws Error "PATH:LINE: ..." for any other
-// line, a section no vipcheck binary reads, a setting outside any section, or an empty
-// value.
+// Parses the text of an options file with CLI11's INI reader: `[SECTION]`, `KEY = VALUE`
+// (the value whole to the end of the line, surrounding quotes taken off), a bare `KEY`
+// for `KEY = true`, comments on lines of their own (`;` or `#`) and blank lines.
+// Throws Error "PATH:LINE: ..." for any other line, a section no vipcheck binary reads,
+// a setting outside any section, an empty value, or several quoted values on a line.
 OptionsFile parse_options_file(std::string_view text, std::string path);
 
 // Reads and parses PATH. Throws Error naming PATH when it cannot be read.
