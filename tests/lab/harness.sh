@@ -95,11 +95,15 @@ expect_sigterm_exit() {
     # Mid-run means once the check blocks SIGTERM for its signalfd (SigBlk bit 14 in
     # /proc/PID/status), the first step of its main. Before that a SIGTERM meets a
     # process still loading (a fixed 0.3 s wait was not enough on a busy machine:
-    # status 143). 10 s is the hang guard, for --ready too.
-    local i blk
+    # status 143). And the process must be the check already: bash's child has SIGTERM
+    # blocked for a moment between fork and exec too, so the bit alone could be bash's
+    # (status 143 again). 10 s is the hang guard, for --ready too.
+    local i blk tool
+    tool=$(realpath -e -- "$1")
     for ((i = 0; i < 100; i++)); do
         blk=$(awk '/^SigBlk:/ { print $2 }' "/proc/$pid/status" 2>/dev/null)
-        [[ -n $blk ]] && (((16#$blk >> 14) & 1)) && $ready && break
+        [[ $(readlink "/proc/$pid/exe" 2>/dev/null) == "$tool" ]] && [[ -n $blk ]] &&
+            (((16#$blk >> 14) & 1)) && $ready && break
         sleep 0.1
     done
     if ((i == 100)); then

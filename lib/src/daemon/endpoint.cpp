@@ -36,7 +36,9 @@ std::vector<TargetMetrics> target_metrics(const Scheduler& targets)
     for (const auto& t : targets.targets()) {
         TargetMetrics m;
         m.name = t->config.name;
-        m.kind = t->config.kind->name;
+        // A string, not the string_view: GCC 12's Release build warns (a false positive)
+        // that assigning the view reads the new string "uninitialized".
+        m.kind = std::string(t->config.kind->name);
         m.vip = t->config.options.target.vip.str();
         m.rip = t->config.options.target.rip.str();
         if (t->last) {
