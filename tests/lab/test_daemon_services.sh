@@ -9,7 +9,8 @@
 # realserver's fault must give (vipcheckd(8), SERVICES), and --once --json one object
 # each with the documented members; a closed port is service-down-on-vip; an
 # ARP-leaking realserver stays up (arp informs, never depools) with code arp-leak; the
-# exit status is 1 since not every realserver is up, 0 when all are.
+# exit status is 1 since not every realserver is up, 0 when all are. Resident, each
+# (realserver, plane) target keeps its own state file.
 set -uo pipefail
 # shellcheck source=harness.sh
 . "$(dirname "${BASH_SOURCE[0]}")/harness.sh"
@@ -128,4 +129,31 @@ if [[ $LAB_ERR == *"tun.yaml:4: service 'tun' realserver $LAB_RS_HEALTHY plane a
 else
     lab_fail "the refusal names the line of encap, the service, the realserver and the plane" "stderr: $LAB_ERR"
 fi
+# Resident, a service's targets have their state files one by one, as targets do (the
+# judge's per-realserver states are not resident yet: vipcheckd(8), SERVICES).
+S=$LAB_TMP/states
+mkdir -p "$S"
+ip netns exec "$LAB_DIRECTOR_NS" "$D" --config "$C/services.yaml" --state-dir "$S" \
+    >"$LAB_TMP/d.out" 2>"$LAB_TMP/d.err" &
+DPID=$!
+wait_for() { # wait_for SECONDS CMD...: until CMD succeeds
+    local i
+    for ((i = 0; i < $1 * 10; i++)); do
+        "${@:2}" && return 0
+        sleep 0.1
+    done
+    return 1
+}
+state_is() { [[ -f $S/$1 && $(<"$S/$1") == "$2" ]]; }
+if wait_for 10 state_is "web.$LAB_RS_HEALTHY.vip-syn" 0 && wait_for 10 state_is "web.$RS_ARPLEAK.arp" 1 &&
+    wait_for 10 state_is "web.$LAB_RS_FORWARD.vip-icmp" 1 && wait_for 10 state_is "closed.$LAB_RS_HEALTHY.vip-syn" 1 &&
+    state_is "closed.$LAB_RS_HEALTHY.vip-icmp" 0; then
+    lab_pass "resident: one state file per realserver and plane, SERVICE.RIP.PLANE"
+else
+    lab_fail "resident: one state file per realserver and plane" "$(head -v "$S"/* 2>&1 | tr '\n' ' ')" "$(cat "$LAB_TMP/d.err")"
+fi
+kill -TERM "$DPID"
+rc=0
+wait "$DPID" || rc=$?
+if ((rc == 0)); then lab_pass "resident with services: SIGTERM exits 0"; else lab_fail "resident with services: SIGTERM exits 0" "exit $rc"; fi
 lab_end
