@@ -6,10 +6,11 @@ namespace vipcheck {
 
 namespace {
 
-const std::set<std::string> service_keys{"name",     "vip",         "port",       "planes",    "depool_on",
-                                         "rise",     "fall",        "min_up",     "realservers", "encap",
-                                         "encap_port", "interface", "source",     "attempts",  "ttl",
-                                         "timeout",  "interval",    "vip_http",   "mgmt_http"};
+// vip_http and mgmt_http are known so that they are refused with the reason, not as unknown.
+const std::set<std::string> service_keys{"name",       "vip",       "port",     "planes",      "depool_on",
+                                         "rise",       "fall",      "min_up",   "realservers", "encap",
+                                         "encap_port", "interface", "source",   "attempts",    "ttl",
+                                         "timeout",    "interval",  "vip_http", "mgmt_http"};
 const std::set<std::string> realserver_keys{"rip", "mac"};
 
 // The planes whose probe kinds vipcheckd has; the others are refused, not faked.
