@@ -155,8 +155,9 @@ TEST_CASE("services: every refusal names the line, the service and the fix", "[s
                Catch::StartsWith("s.yaml:6: service 'web': "));
     CHECK_THAT(error_of(service(base + "    planes: [vip-icmp]\n    rise: 0\n" + one_rs)),
                Catch::StartsWith("s.yaml:6: service 'web': "));
-    CHECK_THAT(error_of(service(base + "    planes: [vip-icmp]\n    fall: 0\n" + one_rs)),
-               Catch::StartsWith("s.yaml:6: service 'web': "));
+    CHECK(error_of(service(base + "    planes: [vip-icmp]\n    rise: 3\n    fall: 0\n" + one_rs)) ==
+          "s.yaml:7: service 'web': fall 0 would depool a realserver without a failing round: fall must be 1 or more "
+          "(default 3)");
     CHECK_THAT(error_of(service(base + "    planes: [vip-icmp]\n    min_up: 150%\n" + one_rs)),
                Catch::StartsWith("s.yaml:6: service 'web': "));
     CHECK(error_of(service(base + "    planes: [vip-icmp]\n    min_up: half\n" + one_rs)) ==

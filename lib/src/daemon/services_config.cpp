@@ -1,6 +1,7 @@
 #include "daemon/services_config.hpp"
 
 #include <algorithm>
+#include <string_view>
 
 namespace vipcheck {
 
@@ -135,12 +136,14 @@ void read_service(const Reader& r, const YamlNode& s, std::size_t index, DaemonC
     try {
         check_rules(out.rules);
     } catch (const Error& e) {
-        // Each rule names its setting first; point at it when the file has it.
-        const YamlNode* at = nullptr;
-        for (const char* key : {"depool_on", "rise", "fall", "min_up", "planes"})
-            if (!at && std::string_view(e.what()).find(key) != std::string_view::npos)
+        // Each rule's message starts with its setting; the others are about the planes
+        // (no plane, or none that can depool with depool_on left to its default).
+        const std::string_view message = e.what();
+        const YamlNode* at = get("planes");
+        for (const char* key : {"depool_on", "rise", "fall", "min_up"})
+            if (message.starts_with(std::string(key) + " ") && get(key))
                 at = get(key);
-        r.fail(at ? *at : s, fmt::format("{}: {}", who, e.what()));
+        r.fail(*at, fmt::format("{}: {}", who, e.what()));
     }
 
     // The settings every plane's target shares, read once.
