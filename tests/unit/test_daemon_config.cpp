@@ -142,11 +142,13 @@ TEST_CASE("config: a bad file is one message naming the line, the target and the
           "file)");
     CHECK(error_of("targets:\n  - kind: icmp\n") == "t.yaml:2: targets[0]: missing field 'name'");
     CHECK(error_of("interval: 5s\ncolour: red\ntargets: []\n") ==
-          "t.yaml:2: unknown setting 'colour' (known: interval, timeout, rate, realserver_rate, targets)");
-    CHECK(error_of("interval: 5s\n") == "t.yaml: missing setting 'targets' (a list of targets)");
+          "t.yaml:2: unknown setting 'colour' (known: interval, timeout, rate, realserver_rate, targets, "
+          "services)");
+    CHECK(error_of("interval: 5s\n") ==
+          "t.yaml: missing setting 'targets' (a list of targets) or 'services' (a list of services)");
     CHECK(error_of("targets: []\n") == "t.yaml:1: setting 'targets': expected a list of at least one target");
     CHECK_THAT(error_of("targets: [\n"), Catch::StartsWith("t.yaml:2: not valid YAML: "));
-    CHECK(error_of("") == "t.yaml: expected a map with 'targets' (and interval, timeout)");
+    CHECK(error_of("") == "t.yaml: expected a map with 'targets' or 'services' (and interval, timeout)");
 }
 
 TEST_CASE("config: YAML's own shapes: anchors, aliases, a key given twice, several documents")

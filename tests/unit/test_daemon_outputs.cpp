@@ -281,6 +281,14 @@ TEST_CASE("--check: one line of what the file would probe")
                                          "  - {name: b, kind: arp, vip: 192.0.2.20, rip: 192.0.2.11}\n",
                                          "t.yaml");
     CHECK(describe_config(one) == "2 targets (2 arp) on 1 realserver and 1 VIP, every 1s to 5s, timeout 300ms to 1s");
+    const auto services = parse_daemon_config("targets:\n"
+                                              "  - {name: a, kind: icmp, vip: 192.0.2.20, rip: 192.0.2.11}\n"
+                                              "services:\n"
+                                              "  - {name: web, vip: 192.0.2.20, port: 80, planes: [vip-icmp, vip-syn], "
+                                              "realservers: [{rip: 192.0.2.11}, {rip: 192.0.2.12}]}\n",
+                                              "t.yaml");
+    CHECK(describe_config(services) == "5 targets (3 icmp, 2 syn; 4 from 1 service) on 2 realservers and 1 VIP, every "
+                                       "5s, timeout 1s");
 }
 
 TEST_CASE("probe endpoint: blackbox_exporter's names")

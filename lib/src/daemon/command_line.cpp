@@ -5,6 +5,7 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <exception>
@@ -64,6 +65,11 @@ std::string describe_config(const DaemonConfig& config)
             by_kind += fmt::format("{}{} {}", by_kind.empty() ? "" : ", ", it->second, k.name);
     if (leak > 0)
         by_kind += fmt::format("; {} with arp_leak", leak);
+    if (!config.services.empty()) {
+        const auto from_services = std::count_if(config.targets.begin(), config.targets.end(),
+                                                 [](const TargetConfig& t) { return !t.service.empty(); });
+        by_kind += fmt::format("; {} from {}", from_services, plural(config.services.size(), "service"));
+    }
     return fmt::format("{} ({}) on {} and {}, every {}, timeout {}", plural(config.targets.size(), "target"), by_kind,
                        plural(rips.size(), "realserver"), plural(vips.size(), "VIP"), range(fastest, slowest),
                        range(shortest, longest));
@@ -82,8 +88,8 @@ int vipcheckd_main(int argc, const char* const* argv)
                  tool);
     app.add_option("-c,--config", o.config, "The YAML file of targets (see vipcheckd(8))")->required();
     auto* once =
-        app.add_flag("--once", o.once, "Probe every target once, print one line each, exit 0 only if all are up");
-    app.add_flag("--json", o.json, "With --once: one JSON object per target and line (NDJSON)")->needs(once);
+        app.add_flag("--once", o.once, "Probe every target once, print one line per target and per realserver of a service, exit 0 only if all are up");
+    app.add_flag("--json", o.json, "With --once: one JSON object per target or realserver and line (NDJSON)")->needs(once);
     app.add_flag("--check", check,
                  "Read and check the configuration (and --listen, --state-dir), print a summary, probe nothing: exit 0 "
                  "if vipcheckd would take it")

@@ -11,6 +11,7 @@
 #include "daemon/endpoint.hpp"
 #include "daemon/metrics.hpp"
 #include "daemon/scheduler.hpp"
+#include "daemon/service_round.hpp"
 #include "daemon/state_files.hpp"
 #include "vipcheck/error.hpp"
 #include "vipcheck/privilege.hpp"
@@ -60,7 +61,8 @@ public:
           trace_(tool, options.verbose),
           signals_(signals),
           loop_(limits(config), trace_),
-          summary_(describe_config(config))
+          summary_(describe_config(config)),
+          services_(std::move(config.services))
     {
         const auto now = std::chrono::system_clock::now();
         status_.version = version_string;
@@ -91,6 +93,8 @@ private:
     DaemonMetrics status_;
     std::optional<StateFiles> state_files_;
     std::string summary_; // of the configuration at start, for the first log line
+    // Judged together only by --once for now: resident, their targets are served one by one.
+    std::vector<ServiceConfig> services_;
     std::unique_ptr<Endpoint> endpoint_; // after what its handler reads
 };
 
@@ -151,6 +155,7 @@ void Daemon::reload(TimePoint now)
     }
     const std::string summary = describe_config(config);
     const Adoption changed = scheduler_.adopt(std::move(config.targets), now);
+    services_ = std::move(config.services);
     status_.reload_successful = true;
     status_.reload_success_seconds = unix_seconds(std::chrono::system_clock::now());
     // The line --check prints: what the reload would take is what it took.
@@ -213,12 +218,25 @@ int Daemon::run()
 int Daemon::print_round() const
 {
     bool all_up = true;
+    // A service's targets are reported by realserver below, its planes together.
     for (const auto& t : scheduler_.targets()) {
         if (!t->last)
             throw Error(fmt::format("target '{}' has no result after the round", t->config.name));
+        if (!t->config.service.empty())
+            continue;
         all_up = all_up && t->last->verdict == Verdict::Up;
         fmt::print("{}\n", options_.json ? target_json(*t, *t->last) : target_line(*t, *t->last));
     }
+    const LastOutcome last = [this](const std::string& name) -> const Outcome* {
+        const ScheduledTarget* t = scheduler_.find(name);
+        return t && t->last ? &*t->last : nullptr;
+    };
+    for (const auto& service : services_)
+        for (const auto& server : service.realservers) {
+            const RealserverRound round = judge_round(service, server, last);
+            all_up = all_up && round.up;
+            fmt::print("{}\n", options_.json ? format_json(round) : format_line(round));
+        }
     std::fflush(stdout);
     return all_up ? 0 : 1;
 }

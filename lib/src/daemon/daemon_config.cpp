@@ -13,6 +13,8 @@
 #include "vipcheck/target_rules.hpp"
 #include "vipcheck/tcp_syn.hpp"
 #include "daemon/state_files.hpp"
+#include "daemon/config_reader.hpp"
+#include "daemon/services_config.hpp"
 #include "daemon/yaml_tree.hpp"
 
 namespace vipcheck {
@@ -31,109 +33,76 @@ const std::vector<KindEntry>& probe_kinds()
     return kinds;
 }
 
-namespace {
-
-const std::set<std::string> top_keys{"interval", "timeout", "rate", "realserver_rate", "targets"};
-const std::set<std::string> target_keys{"name",    "kind", "vip",      "rip",        "port",     "interface",
-                                        "source",  "mac",  "attempts", "ttl",        "encap",    "encap_port",
-                                        "arp_leak", "interval", "timeout"};
-
-class Reader {
-public:
-    Reader(const YamlTree& tree, std::string origin) : tree_(tree), origin_(std::move(origin)) {}
-
-    [[noreturn]] void fail_at(int line, const std::string& message) const
-    {
-        if (line > 0)
-            throw ConfigError(fmt::format("{}:{}: {}", origin_, line, message));
-        throw ConfigError(fmt::format("{}: {}", origin_, message));
-    }
-    [[noreturn]] void fail(const YamlNode& at, const std::string& message) const { fail_at(at.line, message); }
-
-    const YamlNode* find(const YamlNode& map, const std::string& key) const { return tree_.find(map, key); }
-    const YamlNode& at(std::size_t index) const { return tree_.at(index); }
-
-    std::string scalar(const YamlNode& n, const std::string& where) const
-    {
-        if (n.type != YamlNode::Type::Scalar)
-            fail(n, fmt::format("{}: expected a single value", where));
-        return n.scalar;
-    }
-
-    int integer(const YamlNode& n, const std::string& where) const
-    {
-        const std::string text = scalar(n, where);
-        std::size_t used = 0;
-        int value = 0;
-        try {
-            value = std::stoi(text, &used, 10);
-        } catch (const std::exception&) {
-            used = 0;
-        }
-        if (used == 0 || used != text.size())
-            fail(n, fmt::format("{}: '{}' is not a whole number", where, text));
-        return value;
-    }
-
-    // A whole number that fits its field's type; which values make sense is
-    // check_target_rules'.
-    template <typename T>
-    T fitting(const YamlNode& n, const std::string& where) const
-    {
-        const int value = integer(n, where);
-        if (value < std::numeric_limits<T>::min() || value > std::numeric_limits<T>::max())
-            fail(n, fmt::format("{}: {} is out of range ({} to {})", where, value, std::numeric_limits<T>::min(),
-                                std::numeric_limits<T>::max()));
-        return static_cast<T>(value);
-    }
-
-    IpAddress address(const YamlNode& n, const std::string& where) const
-    {
-        const std::string text = scalar(n, where);
-        const auto a = IpAddress::parse(text);
-        if (!a)
-            fail(n, fmt::format("{}: '{}' is not an IPv4 or IPv6 address", where, text));
-        return *a;
-    }
-
-    bool boolean(const YamlNode& n, const std::string& where) const
-    {
-        const std::string text = scalar(n, where);
-        if (text == "true" || text == "yes")
-            return true;
-        if (text == "false" || text == "no")
-            return false;
-        fail(n, fmt::format("{}: '{}' is not true or false", where, text));
-    }
-
-    Duration duration(const YamlNode& n, const std::string& where) const
-    {
-        const std::string text = scalar(n, where);
-        const auto d = parse_duration(text);
-        if (!d)
-            fail(n, fmt::format("{}: '{}' is not a duration from 1us to 1h such as 300ms or 5s", where, text));
-        return *d;
-    }
-
-    double positive(const YamlNode& n, const std::string& where) const
-    {
-        const int v = integer(n, where);
-        if (v < 1 || v > 10'000'000)
-            fail(n, fmt::format("{}: {} is out of range (1 to 10000000 starts per second)", where, v));
-        return v;
-    }
-
-private:
-    const YamlTree& tree_;
-    std::string origin_;
-};
-
 bool valid_name(const std::string& name)
 {
     return !name.empty() && name.size() <= 128 && name != "." && name != ".." &&
            name.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") ==
                std::string::npos;
 }
+
+void read_probe_settings(const Reader& r, const YamlNode& map, const std::string& who, const DaemonConfig& defaults,
+                         TargetConfig& out)
+{
+    const auto field = [&](const char* key) { return fmt::format("{}: field '{}'", who, key); };
+    const auto get = [&](const char* key) { return r.find(map, key); };
+    ProbeOptions& o = out.options;
+    o.timeout = defaults.timeout;
+    if (const YamlNode* n = get("interface"))
+        o.interface = r.scalar(*n, field("interface"));
+    if (const YamlNode* n = get("source"))
+        o.source = r.address(*n, field("source"));
+    if (const YamlNode* n = get("mac")) {
+        const std::string text = r.scalar(*n, field("mac"));
+        o.mac = MacAddress::parse(text);
+        if (!o.mac)
+            r.fail(*n, fmt::format("{}: '{}' is not a MAC address such as 02:00:00:00:00:11", field("mac"), text));
+    }
+    if (const YamlNode* n = get("attempts"))
+        o.attempts = r.integer(*n, field("attempts"));
+    if (const YamlNode* n = get("ttl"))
+        o.ttl = r.fitting<std::uint8_t>(*n, field("ttl"));
+    if (const YamlNode* n = get("encap")) {
+        const std::string text = r.scalar(*n, field("encap"));
+        o.encap = parse_encap(text);
+        if (!o.encap)
+            r.fail(*n, fmt::format("{}: '{}' is not ipip, gue or gre (the realserver's LVS tunnel type)",
+                                   field("encap"), text));
+    }
+    if (const YamlNode* n = get("encap_port"))
+        o.encap_port = r.fitting<std::uint16_t>(*n, field("encap_port"));
+    if (const YamlNode* n = get("arp_leak"))
+        o.arp_leak = r.boolean(*n, field("arp_leak"));
+    if (const YamlNode* n = get("timeout"))
+        o.timeout = r.duration(*n, field("timeout"));
+    const YamlNode* interval = get("interval");
+    out.interval = interval ? r.duration(*interval, field("interval")) : defaults.interval;
+}
+
+void check_target(const Reader& r, std::initializer_list<const YamlNode*> maps, const YamlNode& fallback,
+                  const std::string& who, const TargetConfig& out)
+{
+    try {
+        check_target_rules(out.options,
+                           target_kind("kind " + std::string(out.kind->name), out.kind->ports, out.kind->kind),
+                           Spelling::Config);
+    } catch (const TargetError& e) {
+        // At the field at fault when the file has it (a missing port has no line).
+        for (const YamlNode* map : maps)
+            if (const YamlNode* at = r.find(*map, e.field()))
+                r.fail(*at, fmt::format("{}: {}", who, e.what()));
+        r.fail(fallback, fmt::format("{}: {}", who, e.what()));
+    }
+    if (out.options.timeout > out.interval)
+        r.fail(fallback, fmt::format("{}: timeout {} is longer than its interval {}", who,
+                                     format_duration(out.options.timeout), format_duration(out.interval)));
+}
+
+namespace {
+
+const std::set<std::string> top_keys{"interval", "timeout", "rate", "realserver_rate", "targets", "services"};
+const std::set<std::string> target_keys{"name",    "kind", "vip",      "rip",        "port",     "interface",
+                                        "source",  "mac",  "attempts", "ttl",        "encap",    "encap_port",
+                                        "arp_leak", "interval", "timeout"};
 
 TargetConfig read_target(const Reader& r, const YamlNode& t, std::size_t index, const DaemonConfig& defaults)
 {
@@ -182,7 +151,6 @@ TargetConfig read_target(const Reader& r, const YamlNode& t, std::size_t index, 
     // Each value straight into its typed field; what the values may be together is the
     // tools' own rule, check_target_rules.
     ProbeOptions& o = out.options;
-    o.timeout = defaults.timeout;
     o.target.vip = r.address(*get("vip"), field("vip"));
     o.target.rip = r.address(*get("rip"), field("rip"));
     if (const YamlNode* n = get("port")) {
@@ -191,46 +159,8 @@ TargetConfig read_target(const Reader& r, const YamlNode& t, std::size_t index, 
             r.fail(*n, fmt::format("{}: 0 is no TCP port (1 to 65535)", field("port")));
         o.target.rport = o.target.port;
     }
-    if (const YamlNode* n = get("interface"))
-        o.interface = r.scalar(*n, field("interface"));
-    if (const YamlNode* n = get("source"))
-        o.source = r.address(*n, field("source"));
-    if (const YamlNode* n = get("mac")) {
-        const std::string text = r.scalar(*n, field("mac"));
-        o.mac = MacAddress::parse(text);
-        if (!o.mac)
-            r.fail(*n, fmt::format("{}: '{}' is not a MAC address such as 02:00:00:00:00:11", field("mac"), text));
-    }
-    if (const YamlNode* n = get("attempts"))
-        o.attempts = r.integer(*n, field("attempts"));
-    if (const YamlNode* n = get("ttl"))
-        o.ttl = r.fitting<std::uint8_t>(*n, field("ttl"));
-    if (const YamlNode* n = get("encap")) {
-        const std::string text = r.scalar(*n, field("encap"));
-        o.encap = parse_encap(text);
-        if (!o.encap)
-            r.fail(*n, fmt::format("{}: '{}' is not ipip, gue or gre (the realserver's LVS tunnel type)",
-                                   field("encap"), text));
-    }
-    if (const YamlNode* n = get("encap_port"))
-        o.encap_port = r.fitting<std::uint16_t>(*n, field("encap_port"));
-    if (const YamlNode* n = get("arp_leak"))
-        o.arp_leak = r.boolean(*n, field("arp_leak"));
-    if (const YamlNode* n = get("timeout"))
-        o.timeout = r.duration(*n, field("timeout"));
-    const YamlNode* interval = get("interval");
-    out.interval = interval ? r.duration(*interval, field("interval")) : defaults.interval;
-
-    try {
-        check_target_rules(o, target_kind("kind " + kind, out.kind->ports, out.kind->kind), Spelling::Config);
-    } catch (const TargetError& e) {
-        // At the field at fault when the file has it (a missing port has no line).
-        const YamlNode* at = get(e.field().c_str());
-        r.fail(at ? *at : t, fmt::format("{}: {}", who, e.what()));
-    }
-    if (out.options.timeout > out.interval)
-        r.fail(t, fmt::format("{}: timeout {} is longer than its interval {}", who, format_duration(out.options.timeout),
-                              format_duration(out.interval)));
+    read_probe_settings(r, t, who, defaults, out);
+    check_target(r, {&t}, t, who, out);
     return out;
 }
 
@@ -242,11 +172,11 @@ DaemonConfig parse_daemon_config(const std::string& text, const std::string& ori
     const Reader r(tree, origin);
     const YamlNode& root = tree.root();
     if (root.type != YamlNode::Type::Map)
-        throw ConfigError(fmt::format("{}: expected a map with 'targets' (and interval, timeout)", origin));
+        throw ConfigError(fmt::format("{}: expected a map with 'targets' or 'services' (and interval, timeout)", origin));
     for (const auto& entry : root.entries)
         if (!top_keys.contains(entry.key))
             r.fail_at(entry.line, fmt::format("unknown setting '{}' (known: interval, timeout, rate, realserver_rate, "
-                                              "targets)",
+                                              "targets, services)",
                                               entry.key));
     DaemonConfig config;
     if (const YamlNode* n = r.find(root, "interval"))
@@ -258,19 +188,26 @@ DaemonConfig parse_daemon_config(const std::string& text, const std::string& ori
     if (const YamlNode* n = r.find(root, "realserver_rate"))
         config.realserver_rate = r.positive(*n, "setting 'realserver_rate'");
     const YamlNode* targets = r.find(root, "targets");
-    if (!targets)
-        throw ConfigError(fmt::format("{}: missing setting 'targets' (a list of targets)", origin));
-    if (targets->type != YamlNode::Type::List || targets->items.empty())
-        r.fail(*targets, "setting 'targets': expected a list of at least one target");
+    const YamlNode* services = r.find(root, "services");
+    if (!targets && !services)
+        throw ConfigError(fmt::format("{}: missing setting 'targets' (a list of targets) or 'services' (a list of "
+                                      "services)",
+                                      origin));
     std::set<std::string> names;
-    config.targets.reserve(targets->items.size());
-    for (std::size_t i = 0; i < targets->items.size(); ++i) {
-        const YamlNode& node = r.at(targets->items[i]);
-        auto target = read_target(r, node, i, config);
-        if (!names.insert(target.name).second)
-            r.fail(*r.find(node, "name"), fmt::format("target '{}': field 'name': duplicate name", target.name));
-        config.targets.push_back(std::move(target));
+    if (targets) {
+        if (targets->type != YamlNode::Type::List || targets->items.empty())
+            r.fail(*targets, "setting 'targets': expected a list of at least one target");
+        config.targets.reserve(targets->items.size());
+        for (std::size_t i = 0; i < targets->items.size(); ++i) {
+            const YamlNode& node = r.at(targets->items[i]);
+            auto target = read_target(r, node, i, config);
+            if (!names.insert(target.name).second)
+                r.fail(*r.find(node, "name"), fmt::format("target '{}': field 'name': duplicate name", target.name));
+            config.targets.push_back(std::move(target));
+        }
     }
+    if (services)
+        read_services(r, *services, config, names);
     return config;
 }
 

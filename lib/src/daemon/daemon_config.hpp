@@ -7,6 +7,8 @@
 #include <string_view>
 #include <vector>
 
+#include "daemon/judge.hpp"
+#include "vipcheck/address.hpp"
 #include "vipcheck/error.hpp"
 #include "vipcheck/options.hpp"
 #include "vipcheck/probe.hpp"
@@ -31,10 +33,28 @@ struct TargetConfig {
     const KindEntry* kind = nullptr;
     ProbeOptions options;
     Duration interval = std::chrono::seconds(5);
+    std::string service; // the service that made it from one of its planes, else empty
 
     // Every setting, resolved: equal targets probe the same way, so a reload keeps the
     // state of a target that compares equal to its old self.
     bool operator==(const TargetConfig&) const = default;
+};
+
+// A realserver of a service: one target per plane of the service.
+struct ServiceRealserver {
+    std::string key; // its rip as written, the judge's key
+    IpAddress rip;
+    std::vector<std::pair<Plane, std::string>> targets; // plane -> target name, in plane order
+};
+
+// A `services:` entry: its realservers are judged from their planes together
+// (judge.hpp, diagnosis.hpp). Its targets are in DaemonConfig::targets too.
+struct ServiceConfig {
+    std::string name;
+    IpAddress vip;
+    std::uint16_t port = 0;
+    JudgeRules rules;
+    std::vector<ServiceRealserver> realservers;
 };
 
 struct DaemonConfig {
@@ -42,7 +62,8 @@ struct DaemonConfig {
     Duration timeout = std::chrono::seconds(1);
     double rate = 50'000;
     double realserver_rate = 10'000;
-    std::vector<TargetConfig> targets;
+    std::vector<TargetConfig> targets; // those of `targets:`, then those of every service
+    std::vector<ServiceConfig> services;
 };
 
 // `origin` names the text in messages (the file's path). Throws ConfigError.

@@ -1,0 +1,47 @@
+#include "daemon/service_round.hpp"
+
+#include <fmt/format.h>
+
+namespace vipcheck {
+
+namespace {
+
+std::string_view state(const RealserverRound& r) { return r.up ? "up" : "down"; }
+
+} // namespace
+
+RealserverRound judge_round(const ServiceConfig& service, const ServiceRealserver& server, const LastOutcome& last)
+{
+    RealserverRound out{service, server, {}, false, {}};
+    for (const auto& [plane, target] : server.targets)
+        if (const Outcome* o = last(target))
+            out.results.set(plane, o->verdict, o->detail);
+    out.up = good_round(out.results, service.rules);
+    out.diagnosis = diagnose(out.results, service.rules, Subject{service.vip, service.port, server.rip});
+    return out;
+}
+
+std::string format_line(const RealserverRound& r)
+{
+    std::string codes;
+    for (const Code c : r.diagnosis.codes)
+        codes += fmt::format("{}{}", codes.empty() ? "" : ",", token(c));
+    return fmt::format("{} {} {} {}: {}", r.service.name, r.server.rip.str(), state(r), codes, r.diagnosis.sentence);
+}
+
+std::string format_json(const RealserverRound& r)
+{
+    std::string planes;
+    for (const auto& [plane, target] : r.server.targets)
+        if (const PlaneResult* p = r.results.find(plane))
+            planes += fmt::format("{}\"{}\":\"{}\"", planes.empty() ? "" : ",", token(plane), token(p->verdict));
+    std::string codes;
+    for (const Code c : r.diagnosis.codes)
+        codes += fmt::format("{}\"{}\"", codes.empty() ? "" : ",", token(c));
+    return fmt::format("{{\"service\":\"{}\",\"vip\":\"{}\",\"port\":{},\"rip\":\"{}\",\"state\":\"{}\","
+                       "\"planes\":{{{}}},\"diagnosis\":[{}],\"detail\":\"{}\"}}",
+                       json_escape(r.service.name), r.service.vip.str(), r.service.port, r.server.rip.str(), state(r),
+                       planes, codes, json_escape(r.diagnosis.sentence));
+}
+
+} // namespace vipcheck
