@@ -24,6 +24,9 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 command -v ldirectord >/dev/null || { echo "bench/ldirectord.sh: ldirectord is not installed" >&2; exit 1; }
 PROBE_BIN=$BUILD/tools/vip-icmp-check
 [[ -x $PROBE_BIN ]] || { echo "bench/ldirectord.sh: no $PROBE_BIN (build first)" >&2; exit 1; }
+# The examples as the build configured them (they name the installed binaries).
+EXAMPLES=$BUILD/examples/ldirectord
+[[ -f $EXAMPLES/ldirectord.cf ]] || { echo "bench/ldirectord.sh: no $EXAMPLES/ldirectord.cf (configure first)" >&2; exit 1; }
 
 VIP=198.51.100.10
 TMP=$(mktemp -d /var/tmp/vcl-bench-ld.XXXXXX)
@@ -64,16 +67,16 @@ run() {
     mkdir -p "$d/work" "$d/run" "$d/etc-up" "$d/etc-work"
     install -m 755 "$HERE/../tests/daemons/ipvsadm" "$d/work/ipvsadm"
     {
-        sed -e "s/192\.0\.2\.100/$VIP/g" -e "s|/usr/sbin/vip-icmp-check|$TMP/sbin/stamp|" \
+        sed -e "s/192\.0\.2\.100/$VIP/g" -e "s|^\(\tcheckcommand=\"\).*/vip-icmp-check\"|\1$TMP/sbin/stamp\"|" \
             -e "s/^checkinterval=.*/checkinterval=1/" -e "s/^logfile=.*//" \
-            -e "/^\treal=/d" "$HERE/../examples/ldirectord/ldirectord.cf"
+            -e "/^\treal=/d" "$EXAMPLES/ldirectord.cf"
     } >"$d/ldirectord.cf"
     # The realservers, in place of the example's two.
     local reals=""
     for ((i = 1; i <= N; i++)); do reals+="\treal=192.0.2.$((20 + i)):80 gate\n"; done
     sed -i "s|^virtual=$VIP:80\$|&\n${reals%\\n}|" "$d/ldirectord.cf"
     sed -e "s/^arp-leak = .*/arp-leak = $leak/" -e "s/^syslog = .*/syslog = false/" \
-        "$HERE/../examples/ldirectord/vipcheck.conf" >"$d/etc-up/vipcheck.conf"
+        "$EXAMPLES/vipcheck.conf" >"$d/etc-up/vipcheck.conf"
     (cd "$d/work" && exec env VCL_SETTING="$setting" ip netns exec "$DIRECTOR_NS" \
         unshare --mount --propagation private bash -c '
         mount -t overlay vcl-etc -o lowerdir=/etc,upperdir="$1/etc-up",workdir="$1/etc-work" /etc &&
