@@ -9,16 +9,12 @@
 
 #include "daemon/judge.hpp"
 #include "vipcheck/address.hpp"
+#include "daemon/config_error.hpp"
 #include "vipcheck/error.hpp"
 #include "vipcheck/options.hpp"
 #include "vipcheck/probe.hpp"
 
 namespace vipcheck {
-
-class ConfigError : public Error {
-public:
-    using Error::Error;
-};
 
 // The kinds a target may name: adding one is one line in daemon_config.cpp.
 struct KindEntry {

@@ -9,7 +9,7 @@
 #include <map>
 #include <sstream>
 
-#include "daemon/daemon_config.hpp"
+#include "daemon/config_error.hpp"
 
 namespace vipcheck {
 

@@ -211,6 +211,10 @@ Outcome run_probe(const ProbeOptions& o, const ProbeKind& kind, const SignalWatc
     drop_capabilities();
     trace.step("privilege", "dropped every capability, no_new_privs set");
 
+    // One session, so its own loop rather than vipcheckd's ProbeLoop: a lone run's
+    // kernel filter is narrowed to its own nonce (session_capture_filter), which a
+    // capture shared by many sessions cannot be. Everything that decides (the session,
+    // the kinds, describe) is the same code in both loops.
     FrameBuilder builder;
     ProbeSession session(kind, c, plan, start, trace);
     std::vector<Frame> out;
