@@ -96,6 +96,20 @@ TEST_CASE("config: the arp kind, and arp_leak on the others")
           "t.yaml:2: target 'a': field 'arp_leak': '2' is not true or false");
 }
 
+TEST_CASE("config: keys take - or _ alike (arp-leak as in the options file), but not both at once")
+{
+    const auto c = parse_daemon_config("realserver-rate: 500\ntargets:\n"
+                                       "  - {name: b, kind: icmp, vip: 192.0.2.20, rip: 192.0.2.11, arp-leak: true}\n"
+                                       "  - {name: c, kind: icmp, vip: 192.0.2.20, rip: 192.0.2.12, encap: gue,\n"
+                                       "     encap-port: 5555}\n",
+                                       "t.yaml");
+    CHECK(c.realserver_rate == 500);
+    CHECK(c.targets[0].options.arp_leak);
+    CHECK(c.targets[1].options.encap_port == 5555);
+    CHECK(error_of("targets:\n  - {name: a, kind: icmp, vip: 192.0.2.20, rip: 192.0.2.11, arp_leak: true,\n"
+                   "     arp-leak: false}\n") == "t.yaml:3: 'arp_leak' is given twice");
+}
+
 TEST_CASE("config: a target compares equal to its old self until any of its settings changes")
 {
     const auto before = parse_daemon_config(good, "t.yaml");

@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <map>
 #include <sstream>
 
@@ -43,10 +44,14 @@ public:
             if (anchor != YAML::NullAnchor)
                 fail(mark, "an anchor on a key");
             Open& map = stack_.back();
+            // `arp-leak` and `arp_leak` name one setting, as in the tools' options file:
+            // a key is kept with `_` for `-` (no key of the configuration has a `-`).
+            std::string key = value;
+            std::replace(key.begin(), key.end(), '-', '_');
             for (const auto& e : tree_.nodes_[map.node].entries)
-                if (e.key == value)
-                    fail(mark, fmt::format("'{}' is given twice", value));
-            map.key = value;
+                if (e.key == key)
+                    fail(mark, fmt::format("'{}' is given twice", key));
+            map.key = std::move(key);
             map.key_line = mark.line + 1;
             map.key_pending = true;
             return;
