@@ -80,6 +80,17 @@ lab_tools() {
     done
 }
 
+# wait_for SECONDS CMD...: until CMD succeeds, polling every 0.1 s; 1 when SECONDS
+# pass first (a hang guard, not a timing).
+wait_for() {
+    local i
+    for ((i = 0; i < $1 * 10; i++)); do
+        "${@:2}" && return 0
+        sleep 0.1
+    done
+    return 1
+}
+
 # expect_sigterm_exit DESC -- CMD...: CMD runs in the director, gets SIGTERM
 # 0.3 s into its run, and must exit 1 within a second (never die by the signal:
 # ldirectord would read that as up).

@@ -232,14 +232,6 @@ metric() { # metric NAME TARGET: the sample's value, or empty
     ip netns exec "$LAB_DIRECTOR_NS" curl -s -m 5 "http://127.0.0.1:$PORT/metrics" |
         awk -v m="$1" -v t="target=\"$2\"" 'index($0, m "{") == 1 && index($0, t) { print $2; exit }'
 }
-wait_for() { # wait_for SECONDS CMD...: until CMD succeeds
-    local i
-    for ((i = 0; i < $1 * 10; i++)); do
-        "${@:2}" && return 0
-        sleep 0.1
-    done
-    return 1
-}
 state_is() { [[ -f $S/$1 && $(<"$S/$1") == "$2" ]]; }
 has_metric() { [[ -n $(metric "$1" "$2") ]]; }
 if wait_for 10 state_is keep 0 && wait_for 10 state_is gone 0 && wait_for 10 state_is change 1 && state_is drop 1; then

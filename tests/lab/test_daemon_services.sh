@@ -136,14 +136,6 @@ mkdir -p "$S"
 ip netns exec "$LAB_DIRECTOR_NS" "$D" --config "$C/services.yaml" --state-dir "$S" \
     >"$LAB_TMP/d.out" 2>"$LAB_TMP/d.err" &
 DPID=$!
-wait_for() { # wait_for SECONDS CMD...: until CMD succeeds
-    local i
-    for ((i = 0; i < $1 * 10; i++)); do
-        "${@:2}" && return 0
-        sleep 0.1
-    done
-    return 1
-}
 state_is() { [[ -f $S/$1 && $(<"$S/$1") == "$2" ]]; }
 if wait_for 10 state_is "web.$LAB_RS_HEALTHY.vip-syn" 0 && wait_for 10 state_is "web.$RS_ARPLEAK.arp" 1 &&
     wait_for 10 state_is "web.$LAB_RS_FORWARD.vip-icmp" 1 && wait_for 10 state_is "closed.$LAB_RS_HEALTHY.vip-syn" 1 &&
