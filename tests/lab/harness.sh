@@ -108,12 +108,15 @@ expect_sigterm_exit() {
     # process still loading (a fixed 0.3 s wait was not enough on a busy machine:
     # status 143). And the process must be the check already: bash's child has SIGTERM
     # blocked for a moment between fork and exec too, so the bit alone could be bash's
-    # (status 143 again). 10 s is the hang guard, for --ready too.
-    local i blk tool
-    tool=$(realpath -e -- "$1")
+    # (status 143 again). Its name, not /proc/PID/exe: `ip netns exec` gives the check
+    # a mount namespace of its own, from which the exe link's path can read otherwise
+    # (it did in a chroot). 10 s is the hang guard, for --ready too.
+    local i blk comm
+    comm=$(basename -- "$1")
+    comm=${comm:0:15} # the kernel keeps 15 characters of a command's name
     for ((i = 0; i < 100; i++)); do
         blk=$(awk '/^SigBlk:/ { print $2 }' "/proc/$pid/status" 2>/dev/null)
-        [[ $(readlink "/proc/$pid/exe" 2>/dev/null) == "$tool" ]] && [[ -n $blk ]] &&
+        [[ $(cat "/proc/$pid/comm" 2>/dev/null) == "$comm" ]] && [[ -n $blk ]] &&
             (((16#$blk >> 14) & 1)) && $ready && break
         sleep 0.1
     done
