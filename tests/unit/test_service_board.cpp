@@ -8,7 +8,10 @@
 #include <string>
 #include <vector>
 
+#include <fmt/format.h>
+
 #include "daemon/daemon_config.hpp"
+#include "daemon/metrics.hpp"
 #include "daemon/service_board.hpp"
 #include "daemon/services_config.hpp"
 
@@ -218,4 +221,33 @@ TEST_CASE("a reload keeps the standing of what it did not change")
         CHECK(b.board.views().empty());
         CHECK(b.result("192.0.2.11", Plane::VipIcmp, Verdict::Up).empty());
     }
+}
+
+TEST_CASE("/metrics has every realserver from its start, its state and its diagnosis")
+{
+    Board b;
+    b.board.adopt(parse(service_yaml({"192.0.2.11", "192.0.2.12"}, "    min_up: 1\n    fall: 1\n")).services, {},
+                  b.next());
+    const std::string before = format_realserver_metrics(b.board.views());
+    const std::string rs11 = R"(service="web",vip="198.51.100.10",port="80",rip="192.0.2.11")";
+    CHECK_THAT(before, Catch::Contains("vipcheck_realserver_up{" + rs11 + "} 0\n"));
+    CHECK_THAT(before, Catch::Contains("vipcheck_realserver_state{" + rs11 + ",state=\"learning\"} 1\n"));
+    CHECK_THAT(before, Catch::Contains("vipcheck_realserver_state{" + rs11 + ",state=\"up\"} 0\n"));
+    CHECK_THAT(before, Catch::Contains("vipcheck_realserver_diagnosis{" + rs11 + ",code=\"no-result\"} 1\n"));
+    CHECK_THAT(before, Catch::Contains("vipcheck_realserver_transitions_total{" + rs11 + "} 0\n"));
+    CHECK_THAT(before, Catch::Contains("vipcheck_service_realservers{service=\"web\",state=\"learning\"} 2\n"));
+    CHECK_THAT(before, Catch::Contains("vipcheck_service_min_up_holding{service=\"web\"} 0\n"));
+
+    for (int i = 0; i < 2; ++i)
+        b.round("192.0.2.11", true);
+    b.round("192.0.2.11", false); // min_up 1 holds it
+    const std::string after = format_realserver_metrics(b.board.views());
+    CHECK_THAT(after, Catch::Contains("vipcheck_realserver_up{" + rs11 + "} 1\n"));
+    CHECK_THAT(after, Catch::Contains("vipcheck_realserver_state{" + rs11 + ",state=\"held\"} 1\n"));
+    CHECK_THAT(after, Catch::Contains("vipcheck_realserver_diagnosis{" + rs11 + ",code=\"vip-silent\"} 1\n"));
+    CHECK_THAT(after, Catch::Contains("vipcheck_realserver_transitions_total{" + rs11 + "} 2\n"));
+    CHECK_THAT(after, Catch::Contains("vipcheck_realserver_last_change_timestamp_seconds{" + rs11 + "} " +
+                                          fmt::format("{:.3f}", 1'700'000'000.0 + b.tick)));
+    CHECK_THAT(after, Catch::Contains("vipcheck_service_min_up_holding{service=\"web\"} 1\n"));
+    CHECK_THAT(after, Catch::Contains("vipcheck_service_realservers{service=\"web\",state=\"held\"} 1\n"));
 }

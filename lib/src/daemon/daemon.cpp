@@ -133,8 +133,9 @@ void Daemon::start(TimePoint now)
         state_files_->start(names);
     }
     if (options_.listen)
-        endpoint_ = std::make_unique<Endpoint>(*options_.listen, scheduler_, status_,
-                                               [this](const ScheduledTarget& t) { submit(t, Clock::now()); });
+        endpoint_ = std::make_unique<Endpoint>(
+            *options_.listen, scheduler_, status_, [this] { return board_.views(); },
+            [this](const ScheduledTarget& t) { submit(t, Clock::now()); });
     fmt::print(stderr, "{}: probing {}{}{}\n", tool, summary_,
                options_.listen ? ", serving " + url(*options_.listen) : "",
                options_.state_dir.empty() ? "" : ", state files in " + options_.state_dir);
