@@ -85,7 +85,7 @@ TEST_CASE("config: the arp kind, and arp_leak on the others")
                                        "  - {name: b, kind: icmp, vip: 192.0.2.20, rip: 192.0.2.11, arp_leak: true}\n",
                                        "t.yaml");
     CHECK(c.targets[0].kind->name == "arp");
-    CHECK(c.targets[0].kind->kind.is_arp_leak_test());
+    CHECK(c.targets[0].kind->kind->is_arp_leak_test());
     CHECK(c.targets[1].options.arp_leak);
     CHECK(error_of("targets:\n  - {name: web.proven, kind: icmp, vip: 192.0.2.20, rip: 192.0.2.11}\n") ==
           "t.yaml:2: targets[0]: field 'name': 'web.proven' ends with '.proven', the suffix of every target's second "
@@ -132,7 +132,7 @@ TEST_CASE("config: a bad file is one message naming the line, the target and the
           "t.yaml:6: target 'rs1': unknown field 'colour' (known: name, kind, vip, rip, port, interface, source, "
           "mac, attempts, ttl, encap, encap_port, arp_leak, interval, timeout)");
     CHECK(error_of(head + "    kind: ping\n    vip: 192.0.2.20\n    rip: 192.0.2.11\n") ==
-          "t.yaml:3: target 'rs1': field 'kind': unknown kind 'ping' (known: icmp, syn, arp)");
+          "t.yaml:3: target 'rs1': field 'kind': unknown kind 'ping' (known: icmp, syn, arp, mgmt-http)");
     const auto bad_vip = error_of(head + "    kind: icmp\n    vip: 192.0.2.300\n    rip: 192.0.2.11\n");
     CHECK(bad_vip == "t.yaml:4: target 'rs1': field 'vip': '192.0.2.300' is not an IPv4 or IPv6 address");
     CHECK(error_of(head + "    kind: icmp\n    rip: 192.0.2.11\n") == "t.yaml:2: target 'rs1': missing field 'vip'");

@@ -129,14 +129,11 @@ TEST_CASE("services: the judge's defaults, and its rules as written", "[services
 TEST_CASE("services: every refusal names the line, the service and the fix", "[services]")
 {
     CHECK(error_of(service(base + "    planes: [vip-icmp, vip-http]\n" + one_rs)) ==
-          "s.yaml:5: service 'web': field 'planes': plane vip-http needs vipcheckd's HTTP kinds, not there yet: use "
-          "vip-http-check / mgmt-http-check in keepalived for now");
-    CHECK(error_of(service(base + "    planes:\n      - vip-icmp\n      - mgmt-http\n" + one_rs)) ==
-          "s.yaml:7: service 'web': field 'planes': plane mgmt-http needs vipcheckd's HTTP kinds, not there yet: use "
-          "vip-http-check / mgmt-http-check in keepalived for now");
+          "s.yaml:5: service 'web': field 'planes': plane vip-http needs vipcheckd's VIP-HTTP kind, not there yet: "
+          "use vip-http-check in keepalived for now");
     CHECK(error_of(service(base + "    planes: [vip-icmp]\n    vip_http: { path: /healthz }\n" + one_rs)) ==
-          "s.yaml:6: service 'web': field 'vip_http': field vip_http needs vipcheckd's HTTP kinds, not there yet: "
-          "use vip-http-check / mgmt-http-check in keepalived for now");
+          "s.yaml:6: service 'web': field 'vip_http': field vip_http needs vipcheckd's VIP-HTTP kind, not there yet: "
+          "use vip-http-check in keepalived for now");
     CHECK(error_of(service(base + "    planes: [vip-icmp, ping]\n" + one_rs)) ==
           "s.yaml:5: service 'web': field 'planes': unknown plane 'ping' (known: vip-icmp, vip-syn, vip-http, arp, "
           "mgmt-http)");
@@ -164,7 +161,8 @@ TEST_CASE("services: every refusal names the line, the service and the fix", "[s
           "s.yaml:6: service 'web': field 'min_up': 'half' is not a count such as 2 or a share such as 50%");
     CHECK(error_of(service(base + "    planes: [vip-icmp]\n    colour: red\n" + one_rs)) ==
           "s.yaml:6: service 'web': unknown field 'colour' (known: name, vip, port, planes, depool_on, rise, fall, "
-          "min_up, realservers, encap, encap_port, interface, source, attempts, ttl, timeout, interval)");
+          "min_up, realservers, encap, encap_port, interface, source, attempts, ttl, timeout, interval, "
+          "mgmt_http)");
     CHECK(error_of(service(base + "    planes: [vip-icmp]\n")) == "s.yaml:2: service 'web': missing field 'realservers'");
     CHECK(error_of(service(base + "    planes: [vip-icmp]\n    realservers: []\n")) ==
           "s.yaml:6: service 'web': field 'realservers': expected a list of at least one realserver ({rip: ...})");

@@ -9,6 +9,8 @@
 #include <exception>
 #include <initializer_list>
 #include <limits>
+#include <span>
+#include <string_view>
 #include <string>
 
 #include "daemon/daemon_config.hpp"
@@ -113,6 +115,15 @@ bool valid_name(const std::string& name);
 // otherwise. `who` starts every message ("target 'web'").
 void read_probe_settings(const Reader& r, const YamlNode& map, const std::string& who, const DaemonConfig& defaults,
                          TargetConfig& out);
+
+// The keys of a mgmt-http request: url and mgmt-http-check's options, `_` for `-`.
+std::span<const std::string_view> http_keys();
+
+// The request of `map` (url, expect_status, ..., follow) for `out`, whose rip, timeout,
+// attempts, interface and source are read already: {rip} replaced, then checked by
+// mgmt-http-check's own make_http_options. A refusal points at the line of the field
+// it names, else at `map`'s.
+void read_http_settings(const Reader& r, const YamlNode& map, const std::string& who, TargetConfig& out);
 
 // The tools' own rule (check_target_rules) and the interval's, for a target of kind
 // `out.kind`. A refusal points at the line of the field at fault in the first of

@@ -14,6 +14,7 @@
 #include "daemon/service_board.hpp"
 #include "daemon/service_round.hpp"
 #include "daemon/state_files.hpp"
+#include "http/http_fleet.hpp"
 #include "vipcheck/error.hpp"
 #include "vipcheck/privilege.hpp"
 #include "vipcheck/probe_loop.hpp"
@@ -77,6 +78,7 @@ public:
           trace_(tool, options.verbose),
           signals_(signals),
           loop_(limits(config), trace_),
+          http_(limits(config), tool, trace_),
           summary_(describe_config(config))
     {
         const Moment now = moment_now();
@@ -93,7 +95,10 @@ private:
     void start(TimePoint now);
     void submit(const ScheduledTarget& t, TimePoint now)
     {
-        loop_.submit(t.id, t.config.kind->kind, t.config.options, now);
+        if (t.config.http)
+            http_.submit(t.id, t.config.http->options, t.config.options.target.rip, now);
+        else
+            loop_.submit(t.id, *t.config.kind->kind, t.config.options, now);
     }
     void collect();
     void reload(Moment now);
@@ -105,6 +110,7 @@ private:
     Trace trace_;
     const SignalWatch& signals_;
     ProbeLoop loop_;
+    HttpFleet http_; // kind mgmt-http, on the same poll
     Scheduler scheduler_;
     DaemonMetrics status_;
     std::optional<StateFiles> state_files_;
@@ -144,6 +150,8 @@ void Daemon::start(TimePoint now)
 void Daemon::collect()
 {
     auto results = loop_.take_results();
+    for (auto& r : http_.take_results())
+        results.push_back(std::move(r));
     if (results.empty())
         return;
     const Moment now = moment_now();
@@ -215,8 +223,9 @@ int Daemon::run()
             for (const ScheduledTarget* t : scheduler_.take_due(now))
                 submit(*t, now);
         loop_.run(now);
+        http_.run(now);
         collect();
-        if (options_.once && loop_.idle())
+        if (options_.once && loop_.idle() && http_.idle())
             return print_round();
         if (endpoint_)
             endpoint_->run();
@@ -226,7 +235,8 @@ int Daemon::run()
         if (endpoint_)
             fds.push_back({endpoint_->fd(), POLLIN, 0});
         loop_.poll_fds(fds);
-        TimePoint wake = loop_.next_wakeup();
+        http_.poll_fds(fds);
+        TimePoint wake = std::min(loop_.next_wakeup(), http_.next_wakeup());
         if (!options_.once)
             wake = std::min(wake, scheduler_.next_due());
         if (endpoint_)
@@ -235,6 +245,7 @@ int Daemon::run()
         const timespec wait = poll_wait(now, wake);
         if (ppoll(fds.data(), fds.size(), &wait, nullptr) < 0 && errno != EINTR)
             throw_system_error("ppoll", errno);
+        http_.polled(fds);
         if (fds[0].revents)
             while (const auto signo = signals_.pending())
                 if (const auto status = on_signal(*signo))

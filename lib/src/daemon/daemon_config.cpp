@@ -1,6 +1,9 @@
 #include "daemon/daemon_config.hpp"
 
 #include <fmt/format.h>
+#include <algorithm>
+#include <array>
+#include <cctype>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -26,11 +29,144 @@ const std::vector<KindEntry>& probe_kinds()
     static const SynProbe syn;
     static const ArpLeakProbe arp;
     static const std::vector<KindEntry> kinds{
-        {"icmp", PortUse::None, icmp},
-        {"syn", PortUse::Required, syn},
-        {"arp", PortUse::None, arp},
+        {"icmp", PortUse::None, &icmp},
+        {"syn", PortUse::Required, &syn},
+        {"arp", PortUse::None, &arp},
+        {"mgmt-http", PortUse::None, nullptr},
     };
     return kinds;
+}
+
+std::string url_with_rip(std::string_view url, const IpAddress& rip)
+{
+    std::string host = rip.str();
+    if (!rip.is_v4()) {
+        std::string escaped;
+        for (const char c : host)
+            escaped += c == '%' ? std::string("%25") : std::string(1, c);
+        host = "[" + escaped + "]";
+    }
+    static constexpr std::string_view placeholder = "{rip}";
+    std::string out;
+    for (;;) {
+        const auto at = url.find(placeholder);
+        out += url.substr(0, at);
+        if (at == std::string_view::npos)
+            return out;
+        out += host;
+        url.remove_prefix(at + placeholder.size());
+    }
+}
+
+std::span<const std::string_view> http_keys()
+{
+    static constexpr std::array<std::string_view, 13> keys{"url",  "expect_status", "expect_body", "digest",
+                                                           "max_body", "host", "method", "header", "ca",
+                                                           "cert", "key",  "insecure",    "follow"};
+    return keys;
+}
+
+namespace {
+
+// mgmt-http-check's options as its messages spell them, and the field each is here.
+struct HttpOptionName {
+    std::string_view option;
+    const char* field;
+};
+constexpr std::array<HttpOptionName, 15> http_option_names{{
+    {"--expect-status", "expect_status"},
+    {"--expect-body", "expect_body"},
+    {"--max-body", "max_body"},
+    {"--digest", "digest"},
+    {"--method", "method"},
+    {"--header", "header"},
+    {"--host", "host"},
+    {"--insecure", "insecure"},
+    {"--ca", "ca"},
+    {"--cert", "cert"},
+    {"--key", "key"},
+    {"--interface", "interface"},
+    {"--source", "source"},
+    {"--attempts", "attempts"},
+    {"--timeout", "timeout"},
+}};
+
+// The tool's message in the file's words ("bad --max-body" -> "bad max_body") and the
+// field to point at: the first one it names, "url" for a bad URL.
+std::pair<std::string, const char*> config_words(std::string message)
+{
+    const char* field = message.find("URL") != std::string::npos ? "url" : nullptr;
+    std::size_t first = std::string::npos;
+    for (const auto& name : http_option_names) {
+        for (auto at = message.find(name.option); at != std::string::npos; at = message.find(name.option, at)) {
+            // "--ca" is not the start of "--cert"'s neighbour: a whole option name only.
+            const std::size_t end = at + name.option.size();
+            if (end < message.size() && (std::isalnum(static_cast<unsigned char>(message[end])) || message[end] == '-')) {
+                at = end;
+                continue;
+            }
+            if (at < first) {
+                first = at;
+                field = name.field;
+            }
+            message.replace(at, name.option.size(), name.field);
+        }
+    }
+    return {message, field};
+}
+
+} // namespace
+
+void read_http_settings(const Reader& r, const YamlNode& map, const std::string& who, TargetConfig& out)
+{
+    const auto field = [&](const char* key) { return fmt::format("{}: field '{}'", who, key); };
+    const auto get = [&](const char* key) { return r.find(map, key); };
+    HttpSettings http;
+    HttpArgs& a = http.args;
+    const YamlNode* url = get("url");
+    if (!url)
+        r.fail(map, fmt::format("{}: missing field 'url' (such as http://{{rip}}:8080/health)", who));
+    http.url = url_with_rip(r.scalar(*url, field("url")), out.options.target.rip);
+    for (const auto& [key, text] : {std::pair<const char*, std::string*>{"method", &a.method},
+                                    {"expect_status", &a.expect_status},
+                                    {"expect_body", &a.expect_body},
+                                    {"digest", &a.digest},
+                                    {"max_body", &a.max_body},
+                                    {"host", &a.host},
+                                    {"ca", &a.ca},
+                                    {"cert", &a.cert},
+                                    {"key", &a.key}})
+        if (const YamlNode* n = get(key))
+            *text = r.scalar(*n, field(key));
+    if (const YamlNode* n = get("header")) {
+        if (n->type == YamlNode::Type::List)
+            for (const std::size_t i : n->items)
+                a.headers.push_back(r.scalar(r.at(i), field("header")));
+        else
+            a.headers.push_back(r.scalar(*n, field("header")));
+    }
+    if (const YamlNode* n = get("insecure"))
+        a.insecure = r.boolean(*n, field("insecure"));
+    if (const YamlNode* n = get("follow"))
+        a.follow = r.boolean(*n, field("follow"));
+
+    // The target's own settings, in the words make_http_options reads; the timeout is
+    // the file's duration already, so it is set after rather than spelt again.
+    const ProbeOptions& o = out.options;
+    CommonOptions common;
+    common.interface = o.interface;
+    common.source = o.source ? o.source->str() : "";
+    common.attempts = o.attempts;
+    try {
+        auto options = std::make_shared<HttpOptions>(make_http_options(common, a, {http.url}));
+        options->timeout = o.timeout;
+        http.options = std::move(options);
+    } catch (const Error& e) {
+        const auto [message, key] = config_words(e.what());
+        const YamlNode* at = key ? get(key) : nullptr;
+        r.fail(at ? *at : map, fmt::format("{}: {}", who, message));
+    }
+    out.http = std::move(http);
 }
 
 bool valid_name(const std::string& name)
@@ -82,9 +218,11 @@ void check_target(const Reader& r, std::initializer_list<const YamlNode*> maps, 
                   const std::string& who, const TargetConfig& out)
 {
     try {
-        check_target_rules(out.options,
-                           target_kind("kind " + std::string(out.kind->name), out.kind->ports, out.kind->kind),
-                           Spelling::Config);
+        // An HTTP target's rules are mgmt-http-check's, applied by read_http_settings.
+        if (out.kind->kind)
+            check_target_rules(out.options,
+                               target_kind("kind " + std::string(out.kind->name), out.kind->ports, *out.kind->kind),
+                               Spelling::Config);
     } catch (const TargetError& e) {
         // At the field at fault when the file has it (a missing port has no line).
         for (const YamlNode* map : maps)
@@ -103,6 +241,7 @@ const std::set<std::string> top_keys{"interval", "timeout", "rate", "realserver_
 const std::set<std::string> target_keys{"name",    "kind", "vip",      "rip",        "port",     "interface",
                                         "source",  "mac",  "attempts", "ttl",        "encap",    "encap_port",
                                         "arp_leak", "interval", "timeout"};
+const std::set<std::string> frame_only_keys{"vip", "port", "mac", "ttl", "encap", "encap_port", "arp_leak"};
 
 TargetConfig read_target(const Reader& r, const YamlNode& t, std::size_t index, const DaemonConfig& defaults)
 {
@@ -125,15 +264,18 @@ TargetConfig read_target(const Reader& r, const YamlNode& t, std::size_t index, 
     const std::string who = fmt::format("target '{}'", out.name);
     const auto field = [&](const char* key) { return fmt::format("{}: field '{}'", who, key); };
 
+    const auto is_http_key = [](const std::string& key) {
+        return std::find(http_keys().begin(), http_keys().end(), key) != http_keys().end();
+    };
     for (const auto& entry : t.entries)
-        if (!target_keys.contains(entry.key))
+        if (!target_keys.contains(entry.key) && !is_http_key(entry.key))
             r.fail_at(entry.line, fmt::format("{}: unknown field '{}' (known: name, kind, vip, rip, port, interface, "
                                               "source, mac, attempts, ttl, encap, encap_port, arp_leak, interval, "
-                                              "timeout)",
+                                              "timeout; for kind mgmt-http: url, expect_status, expect_body, digest, "
+                                              "max_body, host, method, header, ca, cert, key, insecure, follow)",
                                               who, entry.key));
-    for (const char* required : {"kind", "vip", "rip"})
-        if (!r.find(t, required))
-            r.fail(t, fmt::format("{}: missing field '{}'", who, required));
+    if (!r.find(t, "kind"))
+        r.fail(t, fmt::format("{}: missing field 'kind'", who));
     const auto get = [&](const char* key) { return r.find(t, key); };
 
     const YamlNode& kind_node = *get("kind");
@@ -148,10 +290,26 @@ TargetConfig read_target(const Reader& r, const YamlNode& t, std::size_t index, 
         r.fail(kind_node, fmt::format("{}: unknown kind '{}' (known: {})", field("kind"), kind, known));
     }
 
+    // A field of the other family of kinds is a mistake, not a setting to ignore.
+    const bool http = !out.kind->kind;
+    for (const auto& entry : t.entries) {
+        if (http && frame_only_keys.contains(entry.key))
+            r.fail_at(entry.line, fmt::format("{}: kind mgmt-http connects from the kernel's own TCP to the rip: "
+                                              "it has no '{}'",
+                                              field(entry.key.c_str()), entry.key));
+        if (!http && is_http_key(entry.key))
+            r.fail_at(entry.line, fmt::format("{}: '{}' belongs to kind mgmt-http", field(entry.key.c_str()),
+                                              entry.key));
+    }
+    for (const char* required : {"vip", "rip"})
+        if (!(http && std::string_view(required) == "vip") && !r.find(t, required))
+            r.fail(t, fmt::format("{}: missing field '{}'", who, required));
+
     // Each value straight into its typed field; what the values may be together is the
-    // tools' own rule, check_target_rules.
+    // tools' own rule, check_target_rules (mgmt-http-check's make_http_options for HTTP).
     ProbeOptions& o = out.options;
-    o.target.vip = r.address(*get("vip"), field("vip"));
+    if (!http)
+        o.target.vip = r.address(*get("vip"), field("vip"));
     o.target.rip = r.address(*get("rip"), field("rip"));
     if (const YamlNode* n = get("port")) {
         o.target.port = r.fitting<std::uint16_t>(*n, field("port"));
@@ -161,6 +319,8 @@ TargetConfig read_target(const Reader& r, const YamlNode& t, std::size_t index, 
     }
     read_probe_settings(r, t, who, defaults, out);
     check_target(r, {&t}, t, who, out);
+    if (http)
+        read_http_settings(r, t, who, out);
     return out;
 }
 

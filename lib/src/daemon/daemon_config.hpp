@@ -3,6 +3,8 @@
 // lines. A bad file is one ConfigError naming the file, line, target and field.
 #pragma once
 
+#include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -10,6 +12,7 @@
 #include "daemon/judge.hpp"
 #include "vipcheck/address.hpp"
 #include "daemon/config_error.hpp"
+#include "http/http_options.hpp"
 #include "vipcheck/error.hpp"
 #include "vipcheck/options.hpp"
 #include "vipcheck/probe.hpp"
@@ -20,9 +23,27 @@ namespace vipcheck {
 struct KindEntry {
     std::string_view name;
     PortUse ports;
-    const ProbeKind& kind;
+    // The frame-based probe the ProbeLoop runs; null for mgmt-http, which the HttpFleet
+    // runs from TargetConfig::http.
+    const ProbeKind* kind;
 };
 const std::vector<KindEntry>& probe_kinds();
+
+// A mgmt-http target's request, as mgmt-http-check's options would say it.
+struct HttpSettings {
+    HttpArgs args;   // the tool's option values as the file wrote them
+    std::string url; // the file's url with {rip} replaced
+    // make_http_options of the above and of the target's timeout, attempts, interface
+    // and source: checked once when the file is read, shared by every run. Not compared:
+    // it is a function of what is.
+    std::shared_ptr<const HttpOptions> options;
+
+    bool operator==(const HttpSettings& other) const { return args == other.args && url == other.url; }
+};
+
+// `url` with every "{rip}" replaced by `rip` as a URL's host spells it: bracketed for
+// IPv6, a zone's '%' escaped as %25 (RFC 6874).
+std::string url_with_rip(std::string_view url, const IpAddress& rip);
 
 struct TargetConfig {
     std::string name;
@@ -30,6 +51,7 @@ struct TargetConfig {
     ProbeOptions options;
     Duration interval = std::chrono::seconds(5);
     std::string service; // the service that made it from one of its planes, else empty
+    std::optional<HttpSettings> http; // set for kind mgmt-http only
 
     // Every setting, resolved: equal targets probe the same way, so a reload keeps the
     // state of a target that compares equal to its old self.

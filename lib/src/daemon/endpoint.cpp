@@ -45,7 +45,7 @@ std::vector<TargetMetrics> target_metrics(const Scheduler& targets)
             m.verdict = t->last->verdict;
             m.duration_seconds = seconds(t->last->elapsed_ms);
             // The ARP-leak test's `up` is silence until the deadline: no reply time.
-            if (t->last->rtt_ms && !t->config.kind->kind.is_arp_leak_test())
+            if (t->last->rtt_ms && !(t->config.kind->kind && t->config.kind->kind->is_arp_leak_test()))
                 m.rtt_seconds = seconds(*t->last->rtt_ms);
         }
         m.runs = t->counters.runs;

@@ -9,7 +9,7 @@ namespace vipcheck {
 
 namespace {
 
-// vip_http and mgmt_http are known so that they are refused with the reason, not as unknown.
+// vip_http is known so that it is refused with the reason, not as unknown.
 const std::set<std::string> service_keys{"name",       "vip",       "port",     "planes",      "depool_on",
                                          "rise",       "fall",      "min_up",   "realservers", "encap",
                                          "encap_port", "interface", "source",   "attempts",    "ttl",
@@ -23,8 +23,8 @@ const char* kind_of(Plane p)
     case Plane::VipIcmp: return "icmp";
     case Plane::VipSyn: return "syn";
     case Plane::Arp: return "arp";
-    case Plane::VipHttp:
-    case Plane::MgmtHttp: return nullptr;
+    case Plane::MgmtHttp: return "mgmt-http";
+    case Plane::VipHttp: return nullptr;
     }
     return nullptr;
 }
@@ -39,8 +39,8 @@ const KindEntry& kind_entry(const char* name)
 
 std::string no_http_kind(std::string_view what)
 {
-    return fmt::format("{} needs vipcheckd's HTTP kinds, not there yet: use vip-http-check / mgmt-http-check in "
-                       "keepalived for now",
+    return fmt::format("{} needs vipcheckd's VIP-HTTP kind, not there yet: use vip-http-check in keepalived for "
+                       "now",
                        what);
 }
 
@@ -63,6 +63,37 @@ PlaneSet read_planes(const Reader& r, const YamlNode& n, const std::string& wher
         out.insert(*plane);
     }
     return out;
+}
+
+// A service's mgmt_http: the request, and the timeout and attempts where the management
+// address needs its own.
+void check_mgmt_http(const Reader& r, const YamlNode& map, const std::string& where)
+{
+    if (map.type != YamlNode::Type::Map)
+        r.fail(map, fmt::format("{}: expected a map such as {{url: \"http://{{rip}}:8080/health\", expect_status: "
+                                "200}}",
+                                where));
+    for (const auto& entry : map.entries)
+        if (entry.key != "timeout" && entry.key != "attempts" &&
+            std::find(http_keys().begin(), http_keys().end(), entry.key) == http_keys().end())
+            r.fail_at(entry.line, fmt::format("{}: unknown field '{}' (known: url, expect_status, expect_body, "
+                                              "digest, max_body, host, method, header, ca, cert, key, insecure, "
+                                              "follow, timeout, attempts)",
+                                              where, entry.key));
+    // One URL for every realserver would check one of them many times.
+    if (const YamlNode* url = r.find(map, "url"); url && url->type == YamlNode::Type::Scalar &&
+                                                  url->scalar.find("{rip}") == std::string::npos)
+        r.fail(*url, fmt::format("{}: field 'url': '{}' has no {{rip}}: each realserver's management address is "
+                                 "its rip, as in http://{{rip}}:8080/health",
+                                 where, url->scalar));
+}
+
+void read_mgmt_overrides(const Reader& r, const YamlNode& map, const std::string& where, TargetConfig& t)
+{
+    if (const YamlNode* n = r.find(map, "timeout"))
+        t.options.timeout = r.duration(*n, where + ": field 'timeout'");
+    if (const YamlNode* n = r.find(map, "attempts"))
+        t.options.attempts = r.integer(*n, where + ": field 'attempts'");
 }
 
 MinUp read_min_up(const Reader& r, const YamlNode& n, const std::string& where)
@@ -111,12 +142,12 @@ void read_service(const Reader& r, const YamlNode& s, std::size_t index, DaemonC
     const auto get = [&](const char* key) { return r.find(s, key); };
 
     for (const auto& entry : s.entries) {
-        if (entry.key == "vip_http" || entry.key == "mgmt_http")
+        if (entry.key == "vip_http")
             r.fail_at(entry.line, fmt::format("{}: {}", field(entry.key.c_str()), no_http_kind("field " + entry.key)));
         if (!service_keys.contains(entry.key))
             r.fail_at(entry.line, fmt::format("{}: unknown field '{}' (known: name, vip, port, planes, depool_on, "
                                               "rise, fall, min_up, realservers, encap, encap_port, interface, "
-                                              "source, attempts, ttl, timeout, interval)",
+                                              "source, attempts, ttl, timeout, interval, mgmt_http)",
                                               who, entry.key));
     }
     for (const char* required : {"vip", "planes", "realservers"})
@@ -133,6 +164,15 @@ void read_service(const Reader& r, const YamlNode& s, std::size_t index, DaemonC
     out.rules = default_rules(read_planes(r, *get("planes"), field("planes"), true));
     if (out.rules.planes.contains(Plane::VipSyn) && !port)
         r.fail(*get("planes"), fmt::format("{}: plane vip-syn needs the service's 'port'", who));
+    const YamlNode* mgmt = get("mgmt_http");
+    if (out.rules.planes.contains(Plane::MgmtHttp) && !mgmt)
+        r.fail(*get("planes"), fmt::format("{}: plane mgmt-http needs the service's 'mgmt_http' (such as {{url: "
+                                           "\"http://{{rip}}:8080/health\"}})",
+                                           who));
+    if (mgmt && !out.rules.planes.contains(Plane::MgmtHttp))
+        r.fail(*mgmt, fmt::format("{}: it checks nothing without plane mgmt-http in 'planes'", field("mgmt_http")));
+    if (mgmt)
+        check_mgmt_http(r, *mgmt, field("mgmt_http"));
     if (const YamlNode* n = get("depool_on"))
         out.rules.depool_on = read_planes(r, *n, field("depool_on"), false);
     if (const YamlNode* n = get("rise"))
@@ -198,6 +238,8 @@ void read_service(const Reader& r, const YamlNode& s, std::size_t index, DaemonC
             }
             t.name = service_target_name(out.name, server.rip, plane);
             const std::string plane_who = fmt::format("{} realserver {} plane {}", who, server.key, token(plane));
+            if (plane == Plane::MgmtHttp)
+                read_mgmt_overrides(r, *mgmt, field("mgmt_http"), t);
             if (!valid_name(t.name))
                 r.fail(*rip, fmt::format("{}: its state file name '{}' is too long: shorten the service's name",
                                          plane_who, t.name));
@@ -205,6 +247,8 @@ void read_service(const Reader& r, const YamlNode& s, std::size_t index, DaemonC
                 r.fail(*rip, fmt::format("{}: its target name '{}' is a target's already: rename that target",
                                          plane_who, t.name));
             check_target(r, {&rs, &s}, rs, plane_who, t);
+            if (plane == Plane::MgmtHttp)
+                read_http_settings(r, *mgmt, plane_who, t);
             server.targets.emplace_back(plane, t.name);
             config.targets.push_back(std::move(t));
         }

@@ -24,6 +24,69 @@ bool answered(Verdict v)
 
 } // namespace
 
+bool conclusive(Verdict v)
+{
+    return v == Verdict::Up || v == Verdict::Error;
+}
+
+bool decides_over(const std::optional<Judgement>& current, const Judgement& next)
+{
+    return conclusive(next.verdict) || !current || answered(next.verdict) || !answered(current->verdict);
+}
+
+HttpResult http_result(const HttpOptions& o, const std::optional<Judgement>& verdict, const Transfer* decided,
+                       std::size_t attempts, double elapsed_ms)
+{
+    HttpResult result;
+    Outcome& out = result.outcome;
+    out.elapsed_ms = elapsed_ms;
+    out.subject = o.target.display;
+    if (!o.target.host_header.empty())
+        out.subject += fmt::format(" [Host: {}]", o.target.host_header);
+    if (verdict) {
+        out.verdict = verdict->verdict;
+        out.detail = verdict->detail;
+    } else {
+        out.verdict = Verdict::NoReply;
+        out.detail = fmt::format("no reply within {} ({} attempt{})", format_duration(o.timeout), attempts,
+                                 attempts == 1 ? "" : "s");
+    }
+    Field status{"status", nullptr}, reason{"reason", nullptr}, bytes{"bytes", nullptr}, ttfb{"ttfb_ms", nullptr},
+        total{"total_ms", nullptr}, md5{"md5", nullptr}, remote{"remote", nullptr}, host{"host", nullptr};
+    if (!o.target.host_header.empty())
+        host.value = o.target.host_header;
+    if (decided) {
+        if (decided->status()) {
+            status.value = std::int64_t{*decided->status()};
+            reason.value = decided->reason();
+            bytes.value = static_cast<std::int64_t>(decided->bytes());
+            out.rtt_ms = decided->total_ms();
+        }
+        if (decided->ttfb_ms())
+            ttfb.value = *decided->ttfb_ms();
+        total.value = decided->total_ms();
+        if (decided->md5()) {
+            md5.value = *decided->md5();
+            result.md5 = decided->md5();
+        }
+        if (!decided->remote().empty())
+            remote.value = decided->remote();
+    }
+    out.fields = {
+        {"url", o.target.display},
+        host,
+        remote,
+        status,
+        reason,
+        bytes,
+        ttfb,
+        total,
+        md5,
+        {"attempts", static_cast<std::int64_t>(attempts)},
+    };
+    return result;
+}
+
 HttpResult run_http_check(const char* tool, const HttpOptions& o, const SignalWatch& signals, const Trace& trace,
                           Clock::time_point start, Connector* connector)
 {
@@ -75,15 +138,14 @@ HttpResult run_http_check(const char* tool, const HttpOptions& o, const SignalWa
                 if (auto proven = connector->verdict())
                     j = std::move(*proven);
             trace.step("verdict", "attempt {}: {} {}", attempt->number(), token(j.verdict), j.detail);
-            if (j.verdict == Verdict::Up || j.verdict == Verdict::Error || !verdict || answered(j.verdict) ||
-                !answered(verdict->verdict)) {
+            if (decides_over(verdict, j)) {
                 verdict = std::move(j);
                 decided = attempt;
             }
-            if (verdict->verdict == Verdict::Up || verdict->verdict == Verdict::Error)
+            if (conclusive(verdict->verdict))
                 break;
         }
-        if (verdict && (verdict->verdict == Verdict::Up || verdict->verdict == Verdict::Error))
+        if (verdict && conclusive(verdict->verdict))
             break;
         now = Clock::now();
         if (now >= deadline)
@@ -118,55 +180,9 @@ HttpResult run_http_check(const char* tool, const HttpOptions& o, const SignalWa
     if (!verdict && connector)
         verdict = connector->verdict();
 
-    HttpResult result;
-    Outcome& out = result.outcome;
-    out.elapsed_ms = to_ms(Clock::now() - start);
-    out.subject = o.target.display;
-    if (!o.target.host_header.empty())
-        out.subject += fmt::format(" [Host: {}]", o.target.host_header);
-    if (verdict) {
-        out.verdict = verdict->verdict;
-        out.detail = verdict->detail;
-    } else {
-        out.verdict = Verdict::NoReply;
-        out.detail = fmt::format("no reply within {} ({} attempt{})", format_duration(o.timeout), attempts.size(),
-                                 attempts.size() == 1 ? "" : "s");
-    }
-    Field status{"status", nullptr}, reason{"reason", nullptr}, bytes{"bytes", nullptr}, ttfb{"ttfb_ms", nullptr},
-        total{"total_ms", nullptr}, md5{"md5", nullptr}, remote{"remote", nullptr}, host{"host", nullptr};
-    if (!o.target.host_header.empty())
-        host.value = o.target.host_header;
-    if (decided) {
-        if (decided->status()) {
-            status.value = std::int64_t{*decided->status()};
-            reason.value = decided->reason();
-            bytes.value = static_cast<std::int64_t>(decided->bytes());
-            out.rtt_ms = decided->total_ms();
-        }
-        if (decided->ttfb_ms())
-            ttfb.value = *decided->ttfb_ms();
-        total.value = decided->total_ms();
-        if (decided->md5()) {
-            md5.value = *decided->md5();
-            result.md5 = decided->md5();
-        }
-        if (!decided->remote().empty())
-            remote.value = decided->remote();
-    }
-    out.fields = {
-        {"url", o.target.display},
-        host,
-        remote,
-        status,
-        reason,
-        bytes,
-        ttfb,
-        total,
-        md5,
-        {"attempts", static_cast<std::int64_t>(attempts.size())},
-    };
+    HttpResult result = http_result(o, verdict, decided, attempts.size(), to_ms(Clock::now() - start));
     if (connector)
-        connector->describe(out);
+        connector->describe(result.outcome);
     return result;
 }
 

@@ -25,6 +25,18 @@ struct HttpResult {
     std::optional<std::string> md5; // of the body that decided the verdict, if complete
 };
 
+// The rules of --attempts, shared by mgmt-http-check's own loop and vipcheckd's fleet
+// (daemon/http_fleet.hpp), so that both give the same verdict for the same answers.
+// An up or error verdict ends the check: the other attempts cannot change it.
+bool conclusive(Verdict v);
+// Whether a finished attempt's judgement `next` decides the check rather than the one
+// that does so far (none: `current` empty). An answer outranks silence.
+bool decides_over(const std::optional<Judgement>& current, const Judgement& next);
+// The check's outcome: the deciding attempt's verdict and fields, or no-reply when no
+// attempt finished (`decided` null). `attempts`: how many were started.
+HttpResult http_result(const HttpOptions& options, const std::optional<Judgement>& verdict, const Transfer* decided,
+                       std::size_t attempts, double elapsed_ms);
+
 // Runs --attempts requests within --timeout. Throws Error for local problems and when a
 // signal arrives. options.timeout counts from `origin`, as for run_probe (engine.hpp).
 // `tool` names the User-Agent; `connector` null: libcurl connects by itself.

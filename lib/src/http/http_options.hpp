@@ -36,6 +36,9 @@ struct HttpArgs {
     bool insecure = false;
     bool follow = false;
     bool print_digest = false;
+
+    // vipcheckd keeps a target whose settings compare equal across a reload.
+    bool operator==(const HttpArgs&) const = default;
 };
 
 // Adds the HTTP options to the shared CommandLine's app.
