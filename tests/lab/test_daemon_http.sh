@@ -1,0 +1,245 @@
+#!/usr/bin/env bash
+# shellcheck source-path=SCRIPTDIR
+# test_daemon_http.sh - vipcheckd's kind mgmt-http and plane mgmt-http in the standard lab.
+#
+#   VIPCHECK_TOOLS=build/tools tests/lab/test_daemon_http.sh
+#
+# Needs root and openssl. The healthy realserver runs the HTTP and TLS servers of
+# test_http.sh (tests/lab/http_server.py, a test CA made here). Every scenario is one
+# target of one vipcheckd --once round and one mgmt-http-check run with the same
+# settings; each must give the verdict the scenario wants, and the two lines must be the
+# same but for the times. A round of all of them at once takes about as long as its
+# slowest check: the transfers run side by side on one poll. Last, a service with the
+# planes vip-icmp, vip-syn and mgmt-http: a realserver whose management HTTP fails
+# while its VIP serves stays up with the code mgmt-down.
+set -uo pipefail
+
+for tool in openssl /usr/bin/python3 md5sum; do
+    command -v "$tool" >/dev/null || { echo "Bail out! $tool is missing"; exit 1; }
+done
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=harness.sh
+. "$HERE/harness.sh"
+lab_tools D=vipcheckd BIN=mgmt-http-check
+
+lab_begin
+RS=$LAB_RS_HEALTHY
+RS6=$LAB_RS6_HEALTHY
+WORK=$LAB_TMP/dhttp
+mkdir -p "$WORK/www"
+
+PKI=$WORK/pki
+{
+    lab_pki_ca "$PKI" &&
+        lab_pki_cert "$PKI" server "/CN=$RS" \
+            "$(printf 'subjectAltName=IP:%s,IP:%s,DNS:www.example.test\nextendedKeyUsage=serverAuth' "$RS" "$RS6")" &&
+        lab_pki_cert "$PKI" client "/CN=director" "extendedKeyUsage=clientAuth" &&
+        _lab_pki req -x509 "${LAB_PKI_NEWKEY[@]}" -keyout "$PKI/stranger.key" -out "$PKI/stranger.pem" -days 2 \
+            -subj "/CN=$RS" -addext "subjectAltName=IP:$RS"
+} || { echo "Bail out! openssl could not make the test PKI (see $PKI/log)"; cat "$PKI/log"; exit 1; }
+
+printf 'vipcheck lab index\nstatus: ready\n' >"$WORK/www/index.html"
+SERVER=("/usr/bin/python3" "$HERE/http_server.py")
+LOG=$WORK/server.log
+lab_spawn healthy "$LOG" "${SERVER[@]}" --port 8080 --body "$WORK/www/index.html"
+lab_spawn healthy "$LOG" "${SERVER[@]}" --port 8082 --hang
+lab_spawn healthy "$LOG" "${SERVER[@]}" --port 8443 --tls "$PKI/server.pem" "$PKI/server.key"
+lab_spawn healthy "$LOG" "${SERVER[@]}" --port 8444 --tls "$PKI/server.pem" "$PKI/server.key" \
+    --client-ca "$PKI/ca.pem"
+lab_spawn healthy "$LOG" "${SERVER[@]}" --port 8445 --tls "$PKI/stranger.pem" "$PKI/stranger.key"
+for port in 8080 8082 8443 8444 8445; do
+    lab_wait_tcp healthy "$port" 10 || { echo "Bail out! server on $port did not start"; cat "$LOG"; exit 1; }
+done
+md5=$(md5sum <"$WORK/www/index.html" | cut -d' ' -f1)
+
+# NAME|VERDICT|RIP|URL|OPTIONS: OPTIONS are mgmt-http-check's, each --opt value pair
+# becoming `opt: value` in the target (a flag: `opt: true`); `~` in a value is a space.
+CASES=(
+    "ok|up|$RS|http://{rip}:8080/|"
+    "s500|http-status|$RS|http://{rip}:8080/status/500|"
+    "s503-accepted|up|$RS|http://{rip}:8080/status/503|--expect-status 200,500-599"
+    "redirect|http-status|$RS|http://{rip}:8080/redirect|"
+    "redirect-followed|up|$RS|http://{rip}:8080/redirect|--follow"
+    "head|up|$RS|http://{rip}:8080/|--method HEAD"
+    "body-ok|up|$RS|http://{rip}:8080/|--expect-body ^status:~ready\$"
+    "body-wrong|body-mismatch|$RS|http://{rip}:8080/|--expect-body ^status:~degraded\$"
+    "digest-ok|up|$RS|http://{rip}:8080/|--digest $md5"
+    "digest-wrong|digest-mismatch|$RS|http://{rip}:8080/|--digest 0123456789abcdef0123456789abcdef"
+    "big-length|body-mismatch|$RS|http://{rip}:8080/big/2097152|"
+    "big-chunked|body-mismatch|$RS|http://{rip}:8080/chunked/2097152|"
+    "chunked-over|body-mismatch|$RS|http://{rip}:8080/chunked/1001|--max-body 1000"
+    "chunked-exact|up|$RS|http://{rip}:8080/chunked/1000|--max-body 1000"
+    "chunked-4m|up|$RS|http://{rip}:8080/chunked/2097152|--max-body 4M"
+    "refused|refused|$RS|http://{rip}:8081/|"
+    "hang|no-reply|$RS|http://{rip}:8082/|--timeout 600ms"
+    "absent|no-reply|$LAB_RS_ABSENT|http://{rip}:8080/|--timeout 500ms"
+    "tls-untrusted|tls-error|$RS|https://{rip}:8443/|"
+    "tls-ca|up|$RS|https://{rip}:8443/|--ca $PKI/ca.pem"
+    "tls-insecure|up|$RS|https://{rip}:8443/|--insecure"
+    "tls-stranger|tls-error|$RS|https://{rip}:8445/|--ca $PKI/ca.pem"
+    "tls-host|up|$RS|https://{rip}:8443/host|--ca $PKI/ca.pem --host www.example.test --expect-body ^host=www\\.example\\.test:8443~sni=www\\.example\\.test\$"
+    "tls-host-wrong|tls-error|$RS|https://{rip}:8443/host|--ca $PKI/ca.pem --host other.example.test"
+    "tls-no-client-cert|tls-error|$RS|https://{rip}:8444/|--ca $PKI/ca.pem"
+    "tls-client-cert|up|$RS|https://{rip}:8444/|--ca $PKI/ca.pem --cert $PKI/client.pem --key $PKI/client.key"
+    "tls-on-plain|tls-error|$RS|https://{rip}:8080/|--ca $PKI/ca.pem"
+    "header|up|$RS|http://{rip}:8080/|--header X-Check:~vipcheckd"
+    "source|up|$RS|http://{rip}:8080/|--source $LAB_DIRECTOR_IP"
+    "v6-ok|up|$RS6|http://{rip}:8080/|"
+    "v6-tls|up|$RS6|https://{rip}:8443/|--ca $PKI/ca.pem"
+    "v6-refused|refused|$RS6|http://{rip}:8081/|"
+)
+
+# The file and each tool's command line from the table.
+conf=$WORK/targets.yaml
+printf 'timeout: 2s\ntargets:\n' >"$conf"
+declare -A CLI WANT
+for c in "${CASES[@]}"; do
+    IFS='|' read -r name want rip url opts <<<"$c"
+    WANT[$name]=$want
+    printf '  - name: %s\n    kind: mgmt-http\n    rip: "%s"\n    url: "%s"\n' "$name" "$rip" "$url" >>"$conf"
+    args=()
+    read -r -a words <<<"$opts"
+    for ((i = 0; i < ${#words[@]}; i++)); do
+        opt=${words[$i]#--}
+        case $opt in
+            follow | insecure)
+                printf '    %s: true\n' "$opt" >>"$conf"
+                args+=("--$opt")
+                ;;
+            *)
+                value=${words[$((i + 1))]//\~/ }
+                i=$((i + 1))
+                # Single-quoted YAML: a backslash is itself, a quote is doubled.
+                printf "    %s: '%s'\n" "${opt//-/_}" "${value//\'/\'\'}" >>"$conf"
+                args+=("--$opt" "$value")
+                ;;
+        esac
+    done
+    host=$rip
+    [[ $rip == *:* ]] && host="[$rip]"
+    # The file's timeout, unless the scenario gives its own.
+    [[ $opts == *--timeout* ]] || args=(--timeout 2s "${args[@]}")
+    CLI[$name]=$(printf '%q ' "${args[@]}" "${url//\{rip\}/$host}")
+done
+
+expect_true "vipcheckd --check takes every scenario as a mgmt-http target" -- \
+    in_director "$D" --config "$conf" --check
+if [[ $LAB_OUT == *"${#CASES[@]} targets (${#CASES[@]} mgmt-http)"* ]]; then lab_pass "--check counts them as mgmt-http"; else
+    lab_fail "--check counts them as mgmt-http" "stdout: $LAB_OUT"; fi
+
+start=$(date +%s%N)
+lab_run in_director "$D" --config "$conf" --once
+round_ms=$((($(date +%s%N) - start) / 1000000))
+ROUND=$LAB_OUT
+if ((LAB_RC == 1)) && [[ $(grep -c '' <<<"$ROUND") == "${#CASES[@]}" ]]; then
+    lab_pass "--once: one line per target, exit 1 (not all up)"
+else
+    lab_fail "--once: one line per target, exit 1" "exit $LAB_RC, $(grep -c '' <<<"$ROUND") lines"
+    _lab_show_capture
+fi
+
+# The times differ from run to run; everything else must not.
+normal() { sed -E 's/[0-9]+\.[0-9]+ ms/T ms/g; s/after [0-9]+ (ms|milliseconds)/after T \1/g'; }
+# Nobody answers ARP for the absent address: libcurl's words depend on the director's
+# neighbour entry that the run before left (timed out, or failed at once as unreachable),
+# so only the verdict is compared.
+declare -A VERDICT_ONLY=([absent]=1)
+tool_ms=0
+for c in "${CASES[@]}"; do
+    name=${c%%|*}
+    daemon_line=$(awk -v n="$name" '$1 == n { sub(/^[^ ]+ /, ""); print }' <<<"$ROUND")
+    eval "args=(${CLI[$name]})"
+    t0=$(date +%s%N)
+    lab_run in_director "$BIN" "${args[@]}"
+    tool_ms=$((tool_ms + ($(date +%s%N) - t0) / 1000000))
+    tool_line=$LAB_OUT
+    if [[ ${daemon_line%% *} == "${WANT[$name]}" && ${tool_line%% *} == "${WANT[$name]}" &&
+        (-n ${VERDICT_ONLY[$name]:-} || $(normal <<<"$daemon_line") == "$(normal <<<"$tool_line")") ]]; then
+        lab_pass "$name: ${WANT[$name]} from vipcheckd and mgmt-http-check, the same line"
+    else
+        lab_fail "$name: ${WANT[$name]} from vipcheckd and mgmt-http-check, the same line" \
+            "vipcheckd:       $daemon_line" "mgmt-http-check: $tool_line (exit $LAB_RC)" "tool: $BIN ${CLI[$name]}"
+    fi
+done
+# Run one after the other, the tools take the sum of their checks; the round, its
+# slowest check (1.3 s: refused, whose three attempts are spread over 2 s) and start-up.
+if ((round_ms < 2500 && round_ms < tool_ms)); then
+    lab_pass "the round's checks ran side by side: ${round_ms} ms for the round, ${tool_ms} ms for the tools in turn"
+else
+    lab_fail "the round's checks ran side by side" "${round_ms} ms for the round, ${tool_ms} ms for the tools in turn"
+fi
+
+# JSON: the tool's members, with the target's name and kind first.
+lab_run in_director "$D" --config "$conf" --once --json
+if /usr/bin/python3 -c '
+import json, sys
+objs = {o["name"]: o for o in map(json.loads, sys.stdin.read().splitlines())}
+o = objs["digest-ok"]
+assert o["kind"] == "mgmt-http" and o["verdict"] == "up" and o["status"] == 200 and o["md5"] == sys.argv[1], o
+assert objs["hang"]["attempts"] == 3 and objs["hang"]["status"] is None, objs["hang"]
+' "$md5" <<<"$LAB_OUT"; then
+    lab_pass "--once --json: mgmt-http-check's members (status, md5, attempts) with name and kind"
+else
+    lab_fail "--once --json: mgmt-http-check's members with name and kind"
+    _lab_show_capture
+fi
+
+# --- the plane -----------------------------------------------------------------
+lab_tcp_listen healthy 0.0.0.0 80 "$LAB_TMP/listener.log" || lab_fail "TCP listener on healthy"
+cat >"$WORK/services.yaml" <<EOF
+timeout: 1s
+services:
+  - name: web
+    vip: $LAB_VIP
+    port: 80
+    planes: [vip-icmp, vip-syn, mgmt-http]
+    mgmt_http: {url: "http://{rip}:8080/", expect_body: "^status: ready\$"}
+    realservers:
+      - rip: $RS
+  - name: mgmtbad
+    vip: $LAB_VIP
+    port: 80
+    planes: [vip-icmp, vip-syn, mgmt-http]
+    mgmt_http: {url: "http://{rip}:8080/status/500"}
+    realservers:
+      - rip: $RS
+  - name: nomgmt
+    vip: $LAB_VIP
+    port: 80
+    planes: [vip-icmp, vip-syn, mgmt-http]
+    mgmt_http: {url: "http://{rip}:8081/"}
+    realservers:
+      - rip: $RS
+EOF
+lab_run in_director "$D" --config "$WORK/services.yaml" --once
+for want in "web $RS up healthy" "mgmtbad $RS up mgmt-down" "nomgmt $RS up mgmt-down"; do
+    service=${want%% *}
+    line=$(awk -v s="$service" '$1 == s' <<<"$LAB_OUT")
+    got=$(awk '{ sub(/:$/, "", $4); print $1, $2, $3, $4 }' <<<"$line")
+    if [[ $got == "$want" ]]; then
+        lab_pass "plane mgmt-http: $want ($line)"
+    else
+        lab_fail "plane mgmt-http: $want" "line: '$line'"
+        _lab_show_capture
+    fi
+done
+if ((LAB_RC == 0)); then
+    lab_pass "--once: exit 0, mgmt-http informs and never depools"
+else
+    lab_fail "--once: exit 0, mgmt-http informs and never depools" "exit $LAB_RC"
+fi
+lab_run in_director "$D" --config "$WORK/services.yaml" --once --json
+if /usr/bin/python3 -c '
+import json, sys
+objs = {o["service"]: o for o in map(json.loads, sys.stdin.read().splitlines())}
+assert objs["web"]["planes"] == {"vip-icmp": "up", "vip-syn": "up", "mgmt-http": "up"}, objs["web"]
+assert objs["mgmtbad"]["planes"]["mgmt-http"] == "http-status", objs["mgmtbad"]
+assert objs["nomgmt"]["planes"]["mgmt-http"] == "refused", objs["nomgmt"]
+' <<<"$LAB_OUT"; then
+    lab_pass "--once --json: the mgmt-http plane's verdict beside the VIP planes'"
+else
+    lab_fail "--once --json: the mgmt-http plane's verdict beside the VIP planes'"
+    _lab_show_capture
+fi
+
+lab_end
