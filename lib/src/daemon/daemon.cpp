@@ -116,7 +116,7 @@ void Daemon::start(TimePoint now)
         state_files_->start(names);
     }
     if (options_.listen)
-        endpoint_ = std::make_unique<Endpoint>(*options_.listen, scheduler_, status_,
+        endpoint_ = std::make_unique<Endpoint>(*options_.listen, scheduler_, status_, [] { return std::vector<ServiceView>{}; },
                                                [this](const ScheduledTarget& t) { submit(t, Clock::now()); });
     fmt::print(stderr, "{}: probing {}{}{}\n", tool, summary_,
                options_.listen ? ", serving " + url(*options_.listen) : "",
