@@ -60,11 +60,11 @@ std::vector<TargetMetrics> target_metrics(const Scheduler& targets)
     return all;
 }
 
-Endpoint::Endpoint(const ListenAddress& where, Scheduler& targets, const DaemonMetrics& daemon, Views views,
+Endpoint::Endpoint(const ListenAddress& where, Scheduler& targets, const DaemonMetrics& daemon, Services services,
                    Start start)
     : targets_(targets),
       daemon_(daemon),
-      views_(std::move(views)),
+      services_(std::move(services)),
       start_(std::move(start)),
       server_(where, [this](const HttpRequest& r, const std::function<DeferredRequest()>& d) { return serve(r, d); })
 {
@@ -76,12 +76,13 @@ std::optional<HttpReply> Endpoint::serve(const HttpRequest& request, const std::
     if (const auto* reply = std::get_if<HttpReply>(&r))
         return *reply;
     if (std::holds_alternative<MetricsPage>(r))
-        return HttpReply{200, format_metrics(daemon_, target_metrics(targets_))};
+        return HttpReply{200,
+                         format_metrics(daemon_, target_metrics(targets_)) + format_realserver_metrics(services_())};
     if (const auto* status = std::get_if<StatusPage>(&r)) {
         const StatusMeta meta{daemon_.version, unix_seconds(std::chrono::system_clock::now())};
         if (status->json)
-            return HttpReply{200, format_status_json(views_(), meta), "application/json"};
-        return HttpReply{200, format_status_html(views_(), meta), "text/html; charset=utf-8"};
+            return HttpReply{200, format_status_json(services_(), meta), "application/json"};
+        return HttpReply{200, format_status_html(services_(), meta), "text/html; charset=utf-8"};
     }
     const std::uint64_t id = std::get<ProbePage>(r).id;
     // A run already in flight (scheduled, or another /probe) answers this request too.

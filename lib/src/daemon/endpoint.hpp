@@ -37,11 +37,12 @@ class Endpoint {
 public:
     // Submits a run that start_now() marked in flight.
     using Start = std::function<void(const ScheduledTarget&)>;
-    // The services' realservers as the status page shows them, asked for each request:
-    // the judgement lives in the daemon's service board, which the endpoint only reads.
-    using Views = std::function<std::vector<ServiceView>()>;
 
-    Endpoint(const ListenAddress& where, Scheduler& targets, const DaemonMetrics& daemon, Views views, Start start);
+    // The services' realservers as judged now (ServiceBoard::views).
+    using Services = std::function<std::vector<ServiceView>()>;
+
+    Endpoint(const ListenAddress& where, Scheduler& targets, const DaemonMetrics& daemon, Services services,
+             Start start);
 
     int fd() const { return server_.fd(); }
     void run() { server_.run(); }
@@ -61,7 +62,7 @@ private:
     };
     Scheduler& targets_;
     const DaemonMetrics& daemon_;
-    Views views_;
+    Services services_;
     Start start_;
     std::unordered_map<std::uint64_t, Waiting> waiting_;
     HttpServer server_; // last: its handler uses the members above

@@ -39,12 +39,6 @@ std::optional<std::string> min_up_text(const MinUp& m)
     return std::nullopt;
 }
 
-std::size_t count(const ServiceView& s, RsState state)
-{
-    return static_cast<std::size_t>(std::count_if(s.realservers.begin(), s.realservers.end(),
-                                                  [state](const RealserverView& r) { return r.state == state; }));
-}
-
 // The realserver's result for a plane, none before its first round (or for a plane its
 // view does not carry).
 const std::optional<PlaneResult>* result_of(const RealserverView& r, Plane p)
@@ -101,7 +95,7 @@ std::string json_service(const ServiceView& s)
     const auto min_up = min_up_text(s.rules.min_up);
     std::string counts;
     for (const RsState state : all_states)
-        counts += fmt::format("{}\"{}\":{}", counts.empty() ? "" : ",", token(state), count(s, state));
+        counts += fmt::format("{}\"{}\":{}", counts.empty() ? "" : ",", token(state), s.count(state));
     std::string realservers;
     for (const auto& r : s.realservers)
         append(realservers, json_realserver(r, s.rules));
@@ -174,12 +168,10 @@ std::string html_plane_cell(const RealserverView& r, Plane p)
 
 std::string html_row(const RealserverView& r, const JudgeRules& rules, double now)
 {
-    std::string codes;  // for a script: the attribute, as in /status.json's order
-    std::string shown;  // for a person: the cell, where a long list may wrap
-    for (const Code c : r.diagnosis.codes) {
-        codes += fmt::format("{}{}", codes.empty() ? "" : ",", token(c));
+    // For a person, a space after each comma: a long list of codes may wrap in its cell.
+    std::string shown;
+    for (const Code c : r.diagnosis.codes)
         shown += fmt::format("{}{}", shown.empty() ? "" : ", ", token(c));
-    }
     std::string planes;
     for (const Plane p : rules.planes.list())
         planes += html_plane_cell(r, p);
@@ -187,7 +179,7 @@ std::string html_row(const RealserverView& r, const JudgeRules& rules, double no
                        "<td class=\"rip\">{0}</td><td class=\"state {1}\">{1}</td>{3}"
                        "<td class=\"since\"><time datetime=\"{4}\">{4}</time><br>{5}</td>"
                        "<td class=\"codes\">{6}</td><td class=\"detail\">{7}</td></tr>\n",
-                       html_escape(r.rip), token(r.state), html_escape(codes), planes, utc_text(r.since_seconds),
+                       html_escape(r.rip), token(r.state), html_escape(codes_text(r.diagnosis)), planes, utc_text(r.since_seconds),
                        ago_text(r.since_seconds, now), html_escape(shown), html_escape(r.diagnosis.sentence));
 }
 
@@ -195,7 +187,7 @@ std::string html_caption(const ServiceView& s)
 {
     std::string rules = fmt::format("rise {}, fall {}", s.rules.rise, s.rules.fall);
     if (const auto min_up = min_up_text(s.rules.min_up)) {
-        const std::size_t held = count(s, RsState::Held);
+        const std::size_t held = s.count(RsState::Held);
         rules += fmt::format(", min_up {} ({})", *min_up,
                              held == 0 ? std::string("holds none")
                                        : fmt::format("holds {} realserver{} in the pool", held, held == 1 ? "" : "s"));
@@ -204,7 +196,7 @@ std::string html_caption(const ServiceView& s)
     }
     std::string counts;
     for (const RsState state : {RsState::Up, RsState::Held, RsState::Down, RsState::Learning})
-        counts += fmt::format("{}{} {}", counts.empty() ? "" : ", ", count(s, state), token(state));
+        counts += fmt::format("{}{} {}", counts.empty() ? "" : ", ", s.count(state), token(state));
     return fmt::format("<caption><span class=\"name\">{}</span> {} &mdash; {} &mdash; {}</caption>\n",
                        html_escape(s.name), html_escape(endpoint_text(s)), html_escape(rules), counts);
 }
