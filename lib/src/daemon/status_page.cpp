@@ -134,17 +134,21 @@ std::string ago_text(double since, double now)
 
 // The page's whole style: colour says the state at a glance, and the word in every
 // cell says it without colour (a monochrome print, a colour-blind reader, a text
-// browser). Light tints under dark text keep the contrast readable.
+// browser). Light tints under dark text keep the contrast readable. "monospace,
+// monospace": with the generic family alone, browsers shrink it to 13px. The sentence
+// gets a share of the width, and a long token may wrap at its hyphen: the verdict
+// cells would take it all otherwise, and the sentence is what is read first.
 constexpr std::string_view style = R"(
 body { font-family: sans-serif; margin: 1em; color: #111; background: #fff; }
 h1 { font-size: 1.4em; margin: 0 0 .3em; }
 p { margin: .3em 0; }
-table { border-collapse: collapse; margin: 1.2em 0; width: 100%; }
+table { border-collapse: collapse; margin: 1.2em 0; width: 100%; font-size: .9em; }
 caption { text-align: left; padding: .3em 0; }
 caption .name { font-weight: bold; font-size: 1.15em; }
 th, td { border: 1px solid #999; padding: .2em .5em; text-align: left; vertical-align: top; }
-th { background: #eee; }
-.rip, .codes, .verdict { font-family: monospace; white-space: nowrap; }
+th { background: #eee; white-space: nowrap; }
+.rip, .codes, .verdict { font-family: monospace, monospace; }
+.rip { white-space: nowrap; }
 .state { font-weight: bold; text-transform: uppercase; white-space: nowrap; }
 .up { background: #c9efc9; color: #0b4d0b; }
 .held { background: #ffe2a6; color: #6b4500; }
@@ -152,6 +156,7 @@ th { background: #eee; }
 .down { background: #f6c6c6; color: #7a0b0b; }
 .none { color: #555; font-style: italic; }
 .since { white-space: nowrap; }
+.detail { width: 40%; }
 )";
 
 std::string html_plane_cell(const RealserverView& r, Plane p)
