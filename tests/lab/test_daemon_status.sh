@@ -31,6 +31,7 @@ BASE=http://127.0.0.1:$PORT
 
 # What each realserver must show, once judged: STATE CODES. A learner that fails stays
 # learning (judge.hpp): only being proven up ends learning.
+# shellcheck disable=SC2034 # WANT and PLANE are read through pairs' nameref
 declare -A WANT=(
     ["web $LAB_RS_HEALTHY"]="up healthy"
     ["web $LAB_RS_NOVIP"]="learning vip-silent"
@@ -38,6 +39,7 @@ declare -A WANT=(
     ["closed $LAB_RS_HEALTHY"]="learning service-down-on-vip"
 )
 # The verdict each plane cell must show: SERVICE RIP PLANE -> verdict.
+# shellcheck disable=SC2034
 declare -A PLANE=(
     ["web $LAB_RS_HEALTHY vip-icmp"]=up ["web $LAB_RS_HEALTHY vip-syn"]=up ["web $LAB_RS_HEALTHY arp"]=up
     ["web $LAB_RS_NOVIP vip-icmp"]=no-reply ["web $LAB_RS_NOVIP vip-syn"]=no-reply
@@ -81,6 +83,7 @@ get() { # PATH [CURL OPTION...]: the page, from inside the director
 }
 
 # Judged: every realserver has had two rounds at least and shows what its fault gives.
+# shellcheck disable=SC2317 # called by wait_for
 judged() {
     get /status.json | /usr/bin/python3 -c '
 import json, sys
@@ -151,6 +154,7 @@ fi
 # root in a chroot (no user namespaces for the sandbox); --disable-dev-shm-usage for a
 # root without a roomy /dev/shm.
 mkdir -p "$LAB_TMP/home"
+# shellcheck disable=SC2317 # called by lab_run
 browse() {
     HOME=$LAB_TMP/home timeout -k 5 120 ip netns exec "$LAB_DIRECTOR_NS" "$CHROMIUM" --headless --no-sandbox \
         --disable-gpu --disable-dev-shm-usage --no-first-run --user-data-dir="$LAB_TMP/chrome" "$@" "$BASE/"
