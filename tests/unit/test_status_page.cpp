@@ -58,7 +58,7 @@ public:
 private:
     void space()
     {
-        while (at_ < text_.size() && (text_[at_] == ' ' || text_[at_] == '\n' || text_[at_] == '\t' || text_[at_] == '\r'))
+        while (at_ < text_.size() && std::string_view(" \n\t\r").find(text_[at_]) != std::string_view::npos)
             ++at_;
     }
     char next()
@@ -221,7 +221,8 @@ std::vector<ServiceView> board()
     held.planes = {{Plane::VipIcmp, PlaneResult{Verdict::Up, ""}},
                    {Plane::VipSyn, PlaneResult{Verdict::PortClosed, "RST"}},
                    {Plane::Arp, PlaneResult{Verdict::Up, ""}}};
-    auto learning = realserver("192.0.2.14", RsState::Learning, generated - 1, {Code::NoResult}, "arp has no result yet");
+    auto learning =
+        realserver("192.0.2.14", RsState::Learning, generated - 1, {Code::NoResult}, "arp has no result yet");
     learning.planes = {{Plane::VipIcmp, PlaneResult{Verdict::Up, ""}},
                        {Plane::VipSyn, PlaneResult{Verdict::Up, ""}},
                        {Plane::Arp, std::nullopt}};

@@ -39,20 +39,14 @@ std::optional<std::string> min_up_text(const MinUp& m)
     return std::nullopt;
 }
 
-// The realserver's result for a plane, none before its first round (or for a plane its
-// view does not carry).
-const std::optional<PlaneResult>* result_of(const RealserverView& r, Plane p)
+// The realserver's result for a plane: none before its first round, or for a plane its
+// view does not carry.
+const PlaneResult* result_of(const RealserverView& r, Plane p)
 {
     for (const auto& [plane, result] : r.planes)
-        if (plane == p)
-            return &result;
+        if (plane == p && result)
+            return &*result;
     return nullptr;
-}
-
-bool has_result(const RealserverView& r, Plane p)
-{
-    const auto* result = result_of(r, p);
-    return result && *result;
 }
 
 // VIP:PORT as a client would write it, brackets around an IPv6 address.
@@ -74,11 +68,9 @@ std::string json_realserver(const RealserverView& r, const JudgeRules& rules)
     std::string planes;
     for (const Plane p : rules.planes.list()) {
         std::string value = "null";
-        if (has_result(r, p)) {
-            const PlaneResult& result = **result_of(r, p);
-            value = fmt::format("{{\"verdict\":\"{}\",\"detail\":\"{}\"}}", token(result.verdict),
-                                json_escape(result.detail));
-        }
+        if (const PlaneResult* result = result_of(r, p))
+            value = fmt::format("{{\"verdict\":\"{}\",\"detail\":\"{}\"}}", token(result->verdict),
+                                json_escape(result->detail));
         planes += fmt::format("{}\"{}\":{}", planes.empty() ? "" : ",", token(p), value);
     }
     std::string codes;
@@ -161,14 +153,14 @@ th { background: #eee; white-space: nowrap; }
 
 std::string html_plane_cell(const RealserverView& r, Plane p)
 {
-    if (!has_result(r, p))
+    const PlaneResult* result = result_of(r, p);
+    if (!result)
         return fmt::format("<td class=\"verdict none\" data-plane=\"{}\">no result</td>", token(p));
-    const PlaneResult& result = **result_of(r, p);
     // A plane's own detail line is the hover text: the row's detail column is the
     // diagnosis over all planes, which is what a person reads first.
     return fmt::format("<td class=\"verdict {}\" data-plane=\"{}\" title=\"{}\">{}</td>",
-                       result.verdict == Verdict::Up ? "up" : "down", token(p), html_escape(result.detail),
-                       token(result.verdict));
+                       result->verdict == Verdict::Up ? "up" : "down", token(p), html_escape(result->detail),
+                       token(result->verdict));
 }
 
 std::string html_row(const RealserverView& r, const JudgeRules& rules, double now)
@@ -184,8 +176,9 @@ std::string html_row(const RealserverView& r, const JudgeRules& rules, double no
                        "<td class=\"rip\">{0}</td><td class=\"state {1}\">{1}</td>{3}"
                        "<td class=\"since\"><time datetime=\"{4}\">{4}</time><br>{5}</td>"
                        "<td class=\"codes\">{6}</td><td class=\"detail\">{7}</td></tr>\n",
-                       html_escape(r.rip), token(r.state), html_escape(codes_text(r.diagnosis)), planes, utc_text(r.since_seconds),
-                       ago_text(r.since_seconds, now), html_escape(shown), html_escape(r.diagnosis.sentence));
+                       html_escape(r.rip), token(r.state), html_escape(codes_text(r.diagnosis)), planes,
+                       utc_text(r.since_seconds), ago_text(r.since_seconds, now), html_escape(shown),
+                       html_escape(r.diagnosis.sentence));
 }
 
 std::string html_caption(const ServiceView& s)
@@ -260,7 +253,8 @@ std::string format_status_html(const std::vector<ServiceView>& services, const S
                                   "<title>vipcheckd status</title>\n<style>{}</style>\n</head>\n<body>\n"
                                   "<h1>vipcheckd status</h1>\n",
                                   status_refresh_seconds, style);
-    out += fmt::format("<p>Generated <time datetime=\"{0}\">{0}</time> by vipcheckd {1}; this page reloads every {2} s. "
+    out += fmt::format("<p>Generated <time datetime=\"{0}\">{0}</time> by vipcheckd {1}; "
+                       "this page reloads every {2} s. "
                        "The same data: <a href=\"/status.json\">/status.json</a>; every target's metrics: "
                        "<a href=\"/metrics\">/metrics</a>.</p>\n",
                        utc_text(meta.generated), html_escape(meta.version), status_refresh_seconds);
