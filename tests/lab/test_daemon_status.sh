@@ -10,16 +10,16 @@
 # realserver with the state the judge gave (the healthy one up, the failing learners
 # still learning), that state as a word in its cell, each plane's verdict and the
 # diagnosis codes; its screenshot is kept for a person (SCREENSHOT.png, or
-# ./lab-daemon-status.png). Skipped (77) only where chromium is not installed:
-# scripts/install-deps --test installs it.
+# ./lab-daemon-status.png). Without chromium it fails, as a lab does without any tool
+# it tests with: scripts/install-deps --test installs it.
 set -uo pipefail
 # shellcheck source=harness.sh
 . "$(dirname "${BASH_SOURCE[0]}")/harness.sh"
 lab_tools D=vipcheckd
 SHOT=$(realpath -m -- "${1:-lab-daemon-status.png}")
 CHROMIUM=$(command -v chromium) || {
-    echo "1..0 # SKIP chromium is not installed (scripts/install-deps --test installs it)"
-    exit 77
+    echo "not ok - chromium is not installed (scripts/install-deps --test installs it)"
+    exit 1
 }
 
 lab_begin
