@@ -51,6 +51,23 @@ names_sbindir() {
 check "installed examples name $prefix/sbin" names_sbindir "$prefix/share/doc/vipcheck/examples" "$prefix/sbin"
 check "the vipcheckd unit in lib/systemd/system runs $prefix/sbin/vipcheckd" \
     grep -qx "ExecStart=$prefix/sbin/vipcheckd .*" "$prefix/lib/systemd/system/vipcheckd.service"
+# A reload checks the file before the daemon sees it: systemd runs the ExecReload= lines
+# in order and stops at the first that fails, so the installed unit's first one must
+# refuse a bad file (and take a good one) and its last be the SIGHUP.
+reload_checks_first() {
+    local unit=$1 conf=/etc/vipcheck/vipcheckd.yaml lines first
+    mapfile -t lines < <(sed -n 's/^ExecReload=//p' "$unit")
+    ((${#lines[@]} >= 2)) || { echo "want two ExecReload= lines, have ${#lines[@]}"; return 1; }
+    [[ ${lines[-1]} == *'kill -HUP $MAINPID' ]] || { echo "the last ExecReload= is not the SIGHUP: ${lines[-1]}"; return 1; }
+    [[ ${lines[0]} == *" $conf"* ]] || { echo "the first ExecReload= does not read $conf: ${lines[0]}"; return 1; }
+    printf 'targets:\n  - {name: a, kind: icmp, vip: 192.0.2.100}\n' >"$tmp/bad.yaml"
+    first=${lines[0]//$conf/$tmp/bad.yaml}
+    if $first; then echo "'$first' took a file without a rip"; return 1; fi
+    first=${lines[0]//$conf/$prefix/share/doc/vipcheck/examples/vipcheckd/vipcheckd.yaml}
+    $first || { echo "'$first' refused the sample configuration"; return 1; }
+}
+check "the installed unit's reload runs vipcheckd --check first: a bad file fails the reload" \
+    reload_checks_first "$prefix/lib/systemd/system/vipcheckd.service"
 # systemd's own judgement of the installed unit: "Command ... is not executable" is how
 # a unit naming a path the install does not fill fails. Where systemd is not installed
 # (a minimal root) there is nothing to ask: said as a skip, not passed.

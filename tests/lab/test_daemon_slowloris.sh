@@ -152,6 +152,27 @@ if [[ $got == *'verdict="no-reply"'*200* ]] && awk -v t="${got##* }" 'BEGIN { ex
 else
     lab_fail "a /probe that takes 7 s is answered" "curl: '$got', want no-reply, 200, after 5 s or more"
 fi
+# A client that stops half-way through its request is let go by the endpoint: the
+# connection is closed by the server (the idle timeout of vipcheckd(8), HTTP ENDPOINT,
+# 5 s; 50 s is the hang guard, so this proves there is a timeout, not its value).
+got=$(ip netns exec "$LAB_DIRECTOR_NS" /usr/bin/python3 -c '
+import socket, time
+s = socket.create_connection(("127.0.0.1", 9105), timeout=50)
+s.sendall(b"GET /metrics HTTP/1.1\r\nHost: vipcheckd\r\n")
+start = time.monotonic()
+try:
+    data = s.recv(4096)
+    print("closed" if data == b"" else "answered", round(time.monotonic() - start, 1))
+except socket.timeout:
+    print("open", round(time.monotonic() - start, 1))
+except ConnectionResetError:
+    print("closed", round(time.monotonic() - start, 1))
+')
+if [[ $got == closed* ]]; then
+    lab_pass "a client silent half-way through its request is closed by the endpoint (after ${got#* } s)"
+else
+    lab_fail "a client silent half-way through its request is closed by the endpoint" "got: '$got'"
+fi
 if grep -q "error\|exception" "$LAB_TMP/vipcheckd.log"; then
     lab_fail "vipcheckd logged no error" "$(tail -3 "$LAB_TMP/vipcheckd.log")"
 else
