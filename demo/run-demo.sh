@@ -9,7 +9,8 @@
 # and vip-syn-check / vip-arp-check / vip-http-check / mgmt-http-check when
 # they have been built - from the director against every realserver, then
 # vipcheckd's one round (--once) over the same checks from one process, prints
-# one table row per run, and removes the lab on every way out.  Exit status 0
+# one table row per run, then vipcheckd's judgement of each realserver from its
+# planes together (services:), and removes the lab on every way out.  Exit status 0
 # when every verdict is the expected one.
 #
 # Everything happens inside namespaces the lab creates, on TEST-NET addresses.
@@ -206,6 +207,56 @@ if [[ -x $DAEMON ]]; then
     daemon_round "icmp syn arp"
 fi
 
+# vipcheckd's services: the same realservers judged each from its planes together, one
+# line per realserver with that round's state and the diagnosis (vipcheckd(8), SERVICES).
+declare -A JUDGED=(
+    [healthy]="up healthy"
+    [novip]="down vip-silent"
+    [dropped]="down vip-silent"
+    [forward]="down vip-not-configured"
+    [arpleak]="down service-down-on-vip,arp-leak"
+    [absent]="down rs-unreachable"
+)
+SFMT='%-12s %-8s %-6s %-34s %s\n'
+judged=()
+service_round() {
+    local config=$LAB_TMP/vipcheckd-services.yaml entry role rip service state codes sentence mark
+    {
+        printf 'timeout: 500ms\nservices:\n  - name: web\n    vip: %s\n    port: %s\n' "$LAB_VIP" "$SERVICE_PORT"
+        printf '    planes: [vip-icmp, vip-syn, arp]\n    realservers:\n'
+        for entry in "${RS[@]}"; do
+            read -r role rip _ <<<"$entry"
+            printf '      - rip: %s\n' "$rip"
+        done
+    } >"$config"
+    for entry in "${RS[@]}"; do
+        read -r role _ <<<"$entry"
+        [[ $role == absent ]] || lab_exec "$role" ip neigh flush all
+    done
+    lab_run in_director "$DAEMON" --config "$config" --once
+    declare -A seen=()
+    while read -r service rip state codes sentence; do
+        [[ $service == web ]] || continue
+        role=$(awk -v r="$rip" '$2 == r { print $1 }' <<<"$(printf '%s\n' "${RS[@]}")")
+        codes=${codes%:} mark=""
+        seen[$role]=1
+        if [[ "$state $codes" != "${JUDGED[$role]:-?}" ]]; then
+            mark="  <- expected ${JUDGED[$role]:-?}"
+            mismatches=$((mismatches + 1))
+        fi
+        # shellcheck disable=SC2059
+        judged+=("$(printf "$SFMT" "$rip" "$role" "$state" "$codes" "${sentence:0:90}$mark")")
+    done <<<"$LAB_OUT"
+    for role in "${!JUDGED[@]}"; do
+        [[ -n ${seen[$role]:-} ]] && continue
+        echo "run-demo: vipcheckd --once judged no realserver '$role' (exit $LAB_RC: $LAB_ERR)" >&2
+        mismatches=$((mismatches + 1))
+    done
+}
+if [[ -x $DAEMON ]]; then
+    service_round
+fi
+
 echo
 # shellcheck disable=SC2059
 printf "$FMT" REALSERVER ROLE BINARY VERDICT RTT/DETAIL EXIT ""
@@ -213,6 +264,15 @@ printf "$FMT" REALSERVER ROLE BINARY VERDICT RTT/DETAIL EXIT ""
 printf "$FMT" ---------- ---- ------ ------- ---------- ---- ""
 printf '%s\n' "${rows[@]}"
 echo
+if ((${#judged[@]})); then
+    echo "vipcheckd --once, service web (planes vip-icmp, vip-syn, arp): each realserver judged from its planes"
+    # shellcheck disable=SC2059
+    printf "$SFMT" REALSERVER ROLE STATE DIAGNOSIS SENTENCE
+    # shellcheck disable=SC2059
+    printf "$SFMT" ---------- ---- ----- --------- --------
+    printf '%s\n' "${judged[@]}"
+    echo
+fi
 [[ -x $SYN ]] || echo "(vip-syn-check not built: skipped)"
 [[ -x $ARP ]] || echo "(vip-arp-check not built: skipped)"
 [[ -x $VIPHTTP ]] || echo "(vip-http-check not built: skipped)"

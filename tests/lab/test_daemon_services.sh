@@ -10,7 +10,8 @@
 # each with the documented members; a closed port is service-down-on-vip; an
 # ARP-leaking realserver stays up (arp informs, never depools) with code arp-leak; the
 # exit status is 1 since not every realserver is up, 0 when all are. Resident, each
-# (realserver, plane) target keeps its own state file.
+# (realserver, plane) target keeps its own state file, and each realserver one judged
+# from its planes together.
 set -uo pipefail
 # shellcheck source=harness.sh
 . "$(dirname "${BASH_SOURCE[0]}")/harness.sh"
@@ -40,6 +41,7 @@ declare -A WANT=(
 )
 cat >"$C/services.yaml" <<EOF
 timeout: 500ms
+interval: 1s
 services:
   - name: web
     vip: $LAB_VIP
@@ -129,8 +131,8 @@ if [[ $LAB_ERR == *"tun.yaml:4: service 'tun' realserver $LAB_RS_HEALTHY plane a
 else
     lab_fail "the refusal names the line of encap, the service, the realserver and the plane" "stderr: $LAB_ERR"
 fi
-# Resident, a service's targets have their state files one by one, as targets do (the
-# judge's per-realserver states are not resident yet: vipcheckd(8), SERVICES).
+# Resident, a service's targets have their state files one by one, as targets do, and
+# each realserver its own, SERVICE/RIP, from the judge (vipcheckd(8), STATE FILES).
 S=$LAB_TMP/states
 mkdir -p "$S"
 ip netns exec "$LAB_DIRECTOR_NS" "$D" --config "$C/services.yaml" --state-dir "$S" \
@@ -143,6 +145,22 @@ if wait_for 10 state_is "web.$LAB_RS_HEALTHY.vip-syn" 0 && wait_for 10 state_is 
     lab_pass "resident: one state file per realserver and plane, SERVICE.RIP.PLANE"
 else
     lab_fail "resident: one state file per realserver and plane" "$(head -v "$S"/* 2>&1 | tr '\n' ' ')" "$(cat "$LAB_TMP/d.err")"
+fi
+# rise 2 at an interval of 1s: pooled after its second good round. An ARP leak informs.
+pooled_files() { state_is "$1/$2" 0 && state_is "$1/$2.proven" 1; }
+out_files() { state_is "$1/$2" 1 && state_is "$1/$2.proven" 0; }
+if wait_for 20 pooled_files web "$LAB_RS_HEALTHY" && wait_for 20 pooled_files web "$RS_ARPLEAK" &&
+    out_files web "$LAB_RS_NOVIP" && out_files web "$LAB_RS_FORWARD" && out_files web "$LAB_RS_ABSENT" &&
+    out_files closed "$LAB_RS_HEALTHY"; then
+    lab_pass "resident: SERVICE/RIP pooled for the healthy and the ARP-leaking realserver, not for the others"
+else
+    lab_fail "resident: SERVICE/RIP per realserver" "$(head -v "$S"/*/* 2>&1 | tr '\n' ' ')" "$(cat "$LAB_TMP/d.err")"
+fi
+if grep -q "^vipcheckd: web $LAB_RS_HEALTHY learning -> up: healthy: " "$LAB_TMP/d.err" &&
+    ! grep -q "web $LAB_RS_NOVIP learning ->" "$LAB_TMP/d.err"; then
+    lab_pass "resident: the log says when a learner is up, and a failing learner stays learning"
+else
+    lab_fail "resident: one log line per change of a realserver's state" "$(cat "$LAB_TMP/d.err")"
 fi
 kill -TERM "$DPID"
 rc=0

@@ -11,6 +11,7 @@
 #include "daemon/endpoint.hpp"
 #include "daemon/metrics.hpp"
 #include "daemon/scheduler.hpp"
+#include "daemon/service_board.hpp"
 #include "daemon/service_round.hpp"
 #include "daemon/state_files.hpp"
 #include "vipcheck/error.hpp"
@@ -41,6 +42,21 @@ std::string url(const ListenAddress& a)
     return fmt::format("http://{}{}{}:{}", v6 ? "[" : "", a.address, v6 ? "]" : "", a.port);
 }
 
+Moment moment_now()
+{
+    return Moment{Clock::now(), unix_seconds(std::chrono::system_clock::now())};
+}
+
+// `web 192.0.2.11 learning -> up: healthy: ...`; a change another realserver's round
+// made is min_up's doing.
+std::string event_line(const RealserverEvent& e)
+{
+    const std::string head = fmt::format("{} {} {} -> {}", e.service, e.rip, token(e.from), token(e.to));
+    if (e.diagnosis)
+        return fmt::format("{}: {}: {}", head, codes_text(*e.diagnosis), e.diagnosis->sentence);
+    return head + (e.to == RsState::Held ? ": held in the pool by min_up" : ": released by min_up");
+}
+
 LoopLimits limits(const DaemonConfig& c)
 {
     LoopLimits l;
@@ -61,14 +77,14 @@ public:
           trace_(tool, options.verbose),
           signals_(signals),
           loop_(limits(config), trace_),
-          summary_(describe_config(config)),
-          services_(std::move(config.services))
+          summary_(describe_config(config))
     {
-        const auto now = std::chrono::system_clock::now();
+        const Moment now = moment_now();
         status_.version = version_string;
-        status_.reload_success_seconds = unix_seconds(now);
-        status_.last_result_seconds = unix_seconds(now);
-        scheduler_.adopt(std::move(config.targets), Clock::now());
+        status_.reload_success_seconds = now.unix_seconds;
+        status_.last_result_seconds = now.unix_seconds;
+        scheduler_.adopt(std::move(config.targets), now.steady);
+        board_.adopt(std::move(config.services), {}, now);
     }
 
     int run();
@@ -80,7 +96,7 @@ private:
         loop_.submit(t.id, t.config.kind->kind, t.config.options, now);
     }
     void collect();
-    void reload(TimePoint now);
+    void reload(Moment now);
     // A signal read: nullopt to go on, or the exit status.
     std::optional<int> on_signal(int signo);
     int print_round() const;
@@ -93,8 +109,7 @@ private:
     DaemonMetrics status_;
     std::optional<StateFiles> state_files_;
     std::string summary_; // of the configuration at start, for the first log line
-    // Judged together only by --once for now: resident, their targets are served one by one.
-    std::vector<ServiceConfig> services_;
+    ServiceBoard board_;
     std::unique_ptr<Endpoint> endpoint_; // after what its handler reads
 };
 
@@ -113,11 +128,14 @@ void Daemon::start(TimePoint now)
         std::vector<std::string> names;
         for (const auto& t : scheduler_.targets())
             names.push_back(t->config.name);
+        for (auto& name : board_.files())
+            names.push_back(std::move(name));
         state_files_->start(names);
     }
     if (options_.listen)
-        endpoint_ = std::make_unique<Endpoint>(*options_.listen, scheduler_, status_,
-                                               [this](const ScheduledTarget& t) { submit(t, Clock::now()); });
+        endpoint_ = std::make_unique<Endpoint>(
+            *options_.listen, scheduler_, status_, [this] { return board_.views(); },
+            [this](const ScheduledTarget& t) { submit(t, Clock::now()); });
     fmt::print(stderr, "{}: probing {}{}{}\n", tool, summary_,
                options_.listen ? ", serving " + url(*options_.listen) : "",
                options_.state_dir.empty() ? "" : ", state files in " + options_.state_dir);
@@ -128,7 +146,8 @@ void Daemon::collect()
     auto results = loop_.take_results();
     if (results.empty())
         return;
-    status_.last_result_seconds = unix_seconds(std::chrono::system_clock::now());
+    const Moment now = moment_now();
+    status_.last_result_seconds = now.unix_seconds;
     for (auto& r : results) {
         const auto recorded = scheduler_.record(r.id, r.outcome);
         if (!recorded)
@@ -140,10 +159,16 @@ void Daemon::collect()
             state_files_->set(t.config.name, r.outcome.verdict == Verdict::Up);
         if (endpoint_)
             endpoint_->answer(t.id, r.outcome);
+        for (const auto& e : board_.record(t.config.name, r.outcome, now)) {
+            if (!options_.once && e.from != e.to)
+                fmt::print(stderr, "{}: {}\n", tool, event_line(e));
+            if (state_files_ && e.file_pooled)
+                state_files_->set(realserver_file(e.service, e.rip), *e.file_pooled);
+        }
     }
 }
 
-void Daemon::reload(TimePoint now)
+void Daemon::reload(Moment now)
 {
     DaemonConfig config;
     try {
@@ -154,16 +179,18 @@ void Daemon::reload(TimePoint now)
         return;
     }
     const std::string summary = describe_config(config);
-    const Adoption changed = scheduler_.adopt(std::move(config.targets), now);
-    services_ = std::move(config.services);
+    Adoption changed = scheduler_.adopt(std::move(config.targets), now.steady);
+    const ServiceBoard::Adopted realservers = board_.adopt(std::move(config.services), changed.started, now);
     status_.reload_successful = true;
     status_.reload_success_seconds = unix_seconds(std::chrono::system_clock::now());
     // The line --check prints: what the reload would take is what it took.
     fmt::print(stderr, "{}: reloaded {}: {}\n", tool, options_.config, summary);
     if (endpoint_)
         endpoint_->retire(changed.retired);
-    if (state_files_)
+    if (state_files_) {
         state_files_->adopt(changed.started, changed.removed);
+        state_files_->adopt(realservers.learning_files, realservers.removed_files);
+    }
 }
 
 std::optional<int> Daemon::on_signal(int signo)
@@ -171,7 +198,7 @@ std::optional<int> Daemon::on_signal(int signo)
     if (options_.once)
         throw_interrupted(signo, "every verdict");
     if (signo == SIGHUP) {
-        reload(Clock::now());
+        reload(moment_now());
         return std::nullopt;
     }
     fmt::print(stderr, "{}: {}, stopping\n", tool, sigabbrev_np(signo));
@@ -231,7 +258,7 @@ int Daemon::print_round() const
         const ScheduledTarget* t = scheduler_.find(name);
         return t && t->last ? &*t->last : nullptr;
     };
-    for (const auto& service : services_)
+    for (const auto& service : board_.services())
         for (const auto& server : service.realservers) {
             const RealserverRound round = judge_round(service, server, last);
             all_up = all_up && round.up;

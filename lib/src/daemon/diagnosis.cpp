@@ -255,4 +255,15 @@ Diagnosis diagnose(const PlaneResults& results, const JudgeRules& rules, const S
     return d;
 }
 
+std::string codes_text(const Diagnosis& d)
+{
+    std::string out;
+    for (const Code c : d.codes) {
+        if (!out.empty())
+            out += ',';
+        out += token(c);
+    }
+    return out;
+}
+
 } // namespace vipcheck

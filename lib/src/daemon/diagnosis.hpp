@@ -52,4 +52,7 @@ struct Subject {
 // plane is up.
 Diagnosis diagnose(const PlaneResults& results, const JudgeRules& rules, const Subject& subject);
 
+// The codes comma-separated: "vip-silent,arp-leak".
+std::string codes_text(const Diagnosis& d);
+
 } // namespace vipcheck

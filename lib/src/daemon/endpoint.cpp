@@ -56,9 +56,11 @@ std::vector<TargetMetrics> target_metrics(const Scheduler& targets)
     return all;
 }
 
-Endpoint::Endpoint(const ListenAddress& where, Scheduler& targets, const DaemonMetrics& daemon, Start start)
+Endpoint::Endpoint(const ListenAddress& where, Scheduler& targets, const DaemonMetrics& daemon, Services services,
+                   Start start)
     : targets_(targets),
       daemon_(daemon),
+      services_(std::move(services)),
       start_(std::move(start)),
       server_(where, [this](const HttpRequest& r, const std::function<DeferredRequest()>& d) { return serve(r, d); })
 {
@@ -70,7 +72,8 @@ std::optional<HttpReply> Endpoint::serve(const HttpRequest& request, const std::
     if (const auto* reply = std::get_if<HttpReply>(&r))
         return *reply;
     if (std::holds_alternative<MetricsPage>(r))
-        return HttpReply{200, format_metrics(daemon_, target_metrics(targets_))};
+        return HttpReply{200,
+                         format_metrics(daemon_, target_metrics(targets_)) + format_realserver_metrics(services_())};
     const std::uint64_t id = std::get<ProbePage>(r).id;
     // A run already in flight (scheduled, or another /probe) answers this request too.
     if (const ScheduledTarget* t = targets_.start_now(id))

@@ -32,7 +32,11 @@ public:
     // Submits a run that start_now() marked in flight.
     using Start = std::function<void(const ScheduledTarget&)>;
 
-    Endpoint(const ListenAddress& where, Scheduler& targets, const DaemonMetrics& daemon, Start start);
+    // The services' realservers as judged now (ServiceBoard::views).
+    using Services = std::function<std::vector<ServiceView>()>;
+
+    Endpoint(const ListenAddress& where, Scheduler& targets, const DaemonMetrics& daemon, Services services,
+             Start start);
 
     int fd() const { return server_.fd(); }
     void run() { server_.run(); }
@@ -52,6 +56,7 @@ private:
     };
     Scheduler& targets_;
     const DaemonMetrics& daemon_;
+    Services services_;
     Start start_;
     std::unordered_map<std::uint64_t, Waiting> waiting_;
     HttpServer server_; // last: its handler uses the members above

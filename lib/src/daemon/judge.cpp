@@ -248,6 +248,17 @@ std::vector<ServiceJudge::Judged> ServiceJudge::round(const std::map<std::string
     return out;
 }
 
+bool ServiceJudge::observe(std::string_view key, bool good, Stamp now)
+{
+    const auto it = std::find(keys_.begin(), keys_.end(), key);
+    if (it == keys_.end())
+        return false;
+    auto& standing = standings_[static_cast<std::size_t>(it - keys_.begin())];
+    standing = tally(std::move(standing), good, rules_, now);
+    settle(standings_, rules_.min_up, now);
+    return true;
+}
+
 const Standing* ServiceJudge::find(std::string_view key) const
 {
     const auto it = std::find(keys_.begin(), keys_.end(), key);

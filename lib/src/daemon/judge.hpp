@@ -175,6 +175,11 @@ public:
     // round, which fails it. Returns every realserver, in order.
     std::vector<Judged> round(const std::map<std::string, PlaneResults, std::less<>>& results, Stamp now);
 
+    // One realserver's own round (vipcheckd judges each realserver as soon as all its
+    // planes have reported), then min_up over the service. Returns false for a key the
+    // judge does not have.
+    bool observe(std::string_view key, bool good, Stamp now);
+
     const JudgeRules& rules() const { return rules_; }
     const Standing* find(std::string_view key) const;
     const std::vector<std::string>& keys() const { return keys_; }

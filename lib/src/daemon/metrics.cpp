@@ -92,6 +92,68 @@ std::string format_metrics(const DaemonMetrics& daemon, const std::vector<Target
     return out;
 }
 
+namespace {
+
+std::string labels(const ServiceView& s, const RealserverView& r)
+{
+    return fmt::format("service=\"{}\",vip=\"{}\",port=\"{}\",rip=\"{}\"", prometheus_label(s.name), s.vip.str(),
+                       s.port, prometheus_label(r.rip));
+}
+
+} // namespace
+
+std::string format_realserver_metrics(const std::vector<ServiceView>& services)
+{
+    std::string out;
+    // Every series of a realserver is there from its start (learning is 0 in _up), so that
+    // an alert on == 0 or on a state fires without waiting for a first change.
+    family(out, "vipcheck_realserver_up", "gauge",
+           "1 while the realserver is pooled (state up or held), 0 otherwise (learning or down).");
+    for (const auto& s : services)
+        for (const auto& r : s.realservers)
+            out += fmt::format("vipcheck_realserver_up{{{}}} {}\n", labels(s, r), pooled(r.state) ? 1 : 0);
+    family(out, "vipcheck_realserver_state", "gauge", "1 for the realserver's state (learning, up, down, held).");
+    for (const auto& s : services)
+        for (const auto& r : s.realservers)
+            for (const RsState state : {RsState::Learning, RsState::Up, RsState::Down, RsState::Held})
+                out += fmt::format("vipcheck_realserver_state{{{},state=\"{}\"}} {}\n", labels(s, r), token(state),
+                                   r.state == state ? 1 : 0);
+    family(out, "vipcheck_realserver_diagnosis", "gauge",
+           "1 for each diagnosis code of the realserver's last round (no-result before its first).");
+    for (const auto& s : services)
+        for (const auto& r : s.realservers)
+            for (const Code c : r.diagnosis.codes)
+                out += fmt::format("vipcheck_realserver_diagnosis{{{},code=\"{}\"}} 1\n", labels(s, r), token(c));
+    family(out, "vipcheck_realserver_transitions_total", "counter",
+           "Changes of the realserver's state since it started learning.");
+    for (const auto& s : services)
+        for (const auto& r : s.realservers)
+            out += fmt::format("vipcheck_realserver_transitions_total{{{}}} {}\n", labels(s, r), r.transitions);
+    family(out, "vipcheck_realserver_rounds_total", "counter",
+           "Rounds of the realserver judged since it started learning (a round: every plane reported once).");
+    for (const auto& s : services)
+        for (const auto& r : s.realservers)
+            out += fmt::format("vipcheck_realserver_rounds_total{{{}}} {}\n", labels(s, r), r.rounds);
+    family(out, "vipcheck_realserver_last_change_timestamp_seconds", "gauge",
+           "When the realserver's state last changed (when it started learning before), in seconds since the "
+           "epoch.");
+    for (const auto& s : services)
+        for (const auto& r : s.realservers)
+            out += fmt::format("vipcheck_realserver_last_change_timestamp_seconds{{{}}} {:.3f}\n", labels(s, r),
+                               r.since_seconds);
+    family(out, "vipcheck_service_realservers", "gauge", "The service's realservers in each state.");
+    for (const auto& s : services)
+        for (const RsState state : {RsState::Learning, RsState::Up, RsState::Down, RsState::Held})
+            out += fmt::format("vipcheck_service_realservers{{service=\"{}\",state=\"{}\"}} {}\n",
+                               prometheus_label(s.name), token(state), s.count(state));
+    family(out, "vipcheck_service_min_up_holding", "gauge",
+           "1 while min_up keeps a realserver of the service pooled that rise and fall would take out.");
+    for (const auto& s : services)
+        out += fmt::format("vipcheck_service_min_up_holding{{service=\"{}\"}} {}\n", prometheus_label(s.name),
+                           s.count(RsState::Held) > 0 ? 1 : 0);
+    return out;
+}
+
 std::string format_probe(const Outcome& o, double duration_seconds)
 {
     std::string out;

@@ -13,6 +13,7 @@
 #include <string_view>
 #include <vector>
 
+#include "daemon/service_board.hpp"
 #include "vipcheck/report.hpp"
 
 namespace vipcheck {
@@ -46,6 +47,9 @@ struct TargetMetrics {
 };
 
 std::string format_metrics(const DaemonMetrics& daemon, const std::vector<TargetMetrics>& targets);
+// The services' realservers as vipcheckd judges them (service_board.hpp), appended to
+// the above on /metrics.
+std::string format_realserver_metrics(const std::vector<ServiceView>& services);
 std::string format_probe(const Outcome& outcome, double duration_seconds);
 
 } // namespace vipcheck

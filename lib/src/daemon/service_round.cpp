@@ -23,10 +23,8 @@ RealserverRound judge_round(const ServiceConfig& service, const ServiceRealserve
 
 std::string format_line(const RealserverRound& r)
 {
-    std::string codes;
-    for (const Code c : r.diagnosis.codes)
-        codes += fmt::format("{}{}", codes.empty() ? "" : ",", token(c));
-    return fmt::format("{} {} {} {}: {}", r.service.name, r.server.rip.str(), state(r), codes, r.diagnosis.sentence);
+    return fmt::format("{} {} {} {}: {}", r.service.name, r.server.rip.str(), state(r), codes_text(r.diagnosis),
+                       r.diagnosis.sentence);
 }
 
 std::string format_json(const RealserverRound& r)

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <string_view>
 
+#include "daemon/state_files.hpp"
+
 namespace vipcheck {
 
 namespace {
@@ -98,6 +100,12 @@ void read_service(const Reader& r, const YamlNode& s, std::size_t index, DaemonC
                                   index, out.name));
     if (!service_names.insert(out.name).second)
         r.fail(*name, fmt::format("service '{}': field 'name': duplicate name", out.name));
+    // DIR/SERVICE is the directory of its realservers' state files (service_board.hpp).
+    if (names.contains(out.name) || out.name.ends_with(proven_suffix))
+        r.fail(*name, fmt::format("service '{}': field 'name': a target's state file has that name (a target's, "
+                                  "or one ending in {}), and it would be the service's state directory: rename "
+                                  "one of them",
+                                  out.name, proven_suffix));
     const std::string who = fmt::format("service '{}'", out.name);
     const auto field = [&](const char* key) { return fmt::format("{}: field '{}'", who, key); };
     const auto get = [&](const char* key) { return r.find(s, key); };
