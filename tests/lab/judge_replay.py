@@ -3,9 +3,9 @@
 
     judge_replay.py RISE FALL TIMEOUT PACKETS TRANSITIONS
 
-PACKETS: one line per ICMP echo frame a capture saw at the realserver, as
-`tshark -T fields -e frame.time_epoch -e icmp.type -e icmp.ident -e icmp.seq` prints
-them (type 8 a request, 0 a reply). Each request is one round of a realserver that
+PACKETS: one line per ICMP echo frame to or from the VIP a capture saw at the
+realserver, as `tshark -T fields -e frame.time_epoch -e icmp.type -e icmp.ident -e
+icmp.seq` prints them (type 8 a request, 0 a reply; more fields may follow). Each request is one round of a realserver that
 has one plane (vip-icmp) and one attempt: good when its reply left within TIMEOUT
 seconds. TRANSITIONS: the daemon's state changes of that realserver, one `FROM TO` a
 line, in the order it logged them.
