@@ -18,9 +18,9 @@
 #    removed says not pooled for good, the others keep their state and transitions;
 #  - min_up: four realservers, min_up 50%; three broken leave exactly two pooled (one
 #    up, one held), the fourth broken too two held; healed, all up again;
-#  - 500 newcomers that never answer (a reload): the others keep their states and get
-#    their rounds at no less than half the rate they had, and the learners do not
-#    raise min_up's floor.
+#  - 500 newcomers that never answer join a service (a reload): its realservers keep
+#    their states and get their rounds at no less than half the rate they had, and
+#    the learners do not raise min_up's floor.
 # Every wait is a hang guard, ten times what it expects; what is asserted is counted
 # (rounds, lines, files), never timed.
 set -uo pipefail
@@ -331,9 +331,11 @@ fi
 echo "# ${SECONDS} s: min_up"
 
 POOL=(192.0.2.51 192.0.2.52 192.0.2.53 192.0.2.54)
+POOL6=(2001:db8::51 2001:db8::52 2001:db8::53 2001:db8::54) # the same hosts over IPv6, for 5.
 for i in 0 1 2 3; do
-    { lab_add_realserver "p$i" "${POOL[i]}" && lab_tcp_listen "p$i" 0.0.0.0 80 "$LAB_TMP/p$i.log"; } ||
-        lab_fail "realserver p$i"
+    { lab_add_realserver "p$i" "${POOL[i]}" && lab_vip_on_lo "p$i" "$LAB_VIP6" &&
+        ip -n "$(lab_ns "p$i")" -6 addr add "${POOL6[i]}/64" dev eth0 nodad &&
+        lab_tcp_listen "p$i" :: 80 "$LAB_TMP/p$i.log"; } || lab_fail "realserver p$i"
 done
 pool() { # pool EXTRA_RIPS_FILE: the service pool (min_up 50%) and its extra realservers
     printf 'interval: %s\ntimeout: %s\nservices:\n  - name: pool\n    vip: %s\n    port: 80\n' "$INTERVAL" "$TIMEOUT" "$LAB_VIP"
@@ -421,67 +423,77 @@ else
     lab_fail "healed: every file says pooled" "$(grep ' -> ' "$L")"
 fi
 
-# 5. A reload adds 500 realservers nobody holds: 150 to pool (192.0.2.100-249, the
-# lab's subnet), 350 in a service over IPv6 (2001:db8::1:0-15d, on-link too). Each of
+# 5. 500 realservers nobody holds join the four in their service, pool6: the same
+# hosts over IPv6, where the lab's subnet has room (2001:db8::1:0-1f3, on-link). Each of
 # their rounds lasts a whole timeout (rs-unreachable).
-# rate: pool's rounds per second, summed over its four realservers, over 3 s.
+pool6() { # pool6 RIP...
+    printf '  - name: pool6\n    vip: %s\n    port: 80\n    planes: [vip-icmp, vip-syn]\n    min_up: 50%%\n' "$LAB_VIP6"
+    printf '    realservers:\n'
+    printf '      - rip: %s\n' "$@"
+}
+NEW=()
+for i in $(seq 0 499); do NEW+=("$(printf '2001:db8::1:%x' "$i")"); done
+{ pool && pool6 "${POOL6[@]}"; } >"$C/pool6.yaml"
+{ pool && pool6 "${POOL6[@]}" "${NEW[@]}"; } >"$C/crowd.yaml"
+reload "$C/pool6.yaml"
+SINCE=$(nlines)
+if wait_for 10 eval '(($(lines_since $SINCE | grep -c "^vipcheckd: pool6 .* learning -> up:") >= 4))'; then
+    lab_pass "pool6: the four up over IPv6"
+else
+    lab_fail "pool6: the four up over IPv6" "$(lines_since "$SINCE")"
+fi
+echo "# ${SECONDS} s: 500 newcomers"
+# rate: pool6's rounds per second, summed over its four realservers, over 3 s (in
+# rounds per 1000 s).
 rate() {
     local a=0 b=0 t0 t1 r
-    for r in "${POOL[@]}"; do a=$((a + $(rounds pool "$r"))); done
+    for r in "${POOL6[@]}"; do a=$((a + $(rounds pool6 "$r"))); done
     t0=$(date +%s%N)
     sleep 3
-    for r in "${POOL[@]}"; do b=$((b + $(rounds pool "$r"))); done
+    for r in "${POOL6[@]}"; do b=$((b + $(rounds pool6 "$r"))); done
     t1=$(date +%s%N)
-    echo "$(((b - a) * 1000000000000 / (t1 - t0)))" # rounds per 1000 s
+    echo "$(((b - a) * 1000000000000 / (t1 - t0)))"
 }
-NEW4=() NEW6=()
-for i in $(seq 100 249); do NEW4+=("192.0.2.$i"); done
-for i in $(seq 0 349); do NEW6+=("$(printf '2001:db8::1:%x' "$i")"); done
-{
-    pool
-    printf '      - rip: %s\n' "${NEW4[@]}"
-    printf '  - name: crowd\n    vip: %s\n    port: 80\n    planes: [vip-icmp, vip-syn]\n    realservers:\n' "$LAB_VIP6"
-    printf '      - rip: %s\n' "${NEW6[@]}"
-} >"$C/crowd.yaml"
-echo "# ${SECONDS} s: 500 newcomers"
 SINCE=$(nlines)
 rate_before=$(rate)
 reload "$C/crowd.yaml"
-# Under way: the newcomers have had a round each (the first and last of each service).
-for r in "pool ${NEW4[0]}" "pool ${NEW4[-1]}" "crowd ${NEW6[0]}" "crowd ${NEW6[-1]}"; do
-    # shellcheck disable=SC2086
-    wait_for 10 rounds_past $r 1 || lab_fail "newcomer $r has a round within 10 s"
-done
+# Under way: the first and the last newcomer have had a round.
+wait_for 10 rounds_past pool6 "${NEW[0]}" 1 && wait_for 10 rounds_past pool6 "${NEW[-1]}" 1 ||
+    lab_fail "the newcomers have had a round within 10 s"
 rate_after=$(rate)
-printf '# pool rounds per second, its four realservers together: %d.%03d before the 500 newcomers, %d.%03d after\n' \
+printf '# pool6 rounds per second, its four realservers together: %d.%03d before the 500 newcomers, %d.%03d after\n' \
     $((rate_before / 1000)) $((rate_before % 1000)) $((rate_after / 1000)) $((rate_after % 1000))
 if ((rate_before > 0 && rate_after * 2 >= rate_before)); then
-    lab_pass "500 newcomers that never answer: the others' rounds go on at no less than half their rate"
+    lab_pass "500 newcomers that never answer: the four's rounds go on at no less than half their rate"
 else
-    lab_fail "500 newcomers that never answer: the others' rounds go on at no less than half their rate" \
+    lab_fail "500 newcomers that never answer: the four's rounds go on at no less than half their rate" \
         "$rate_before before, $rate_after after (rounds per 1000 s)"
 fi
 n_out=0
-for r in "${NEW4[@]}"; do says pool "$r" out && n_out=$((n_out + 1)); done
-for r in "${NEW6[@]}"; do says crowd "$r" out && n_out=$((n_out + 1)); done
-if (($(nlines) == SINCE && $(count_says pooled "${POOL[@]}") == 4 && n_out == 500)); then
-    lab_pass "500 newcomers: not one state change logged, pool's four still pooled, the 500 say not pooled"
+for r in "${NEW[@]}"; do says pool6 "$r" out && n_out=$((n_out + 1)); done
+p6=0
+for r in "${POOL6[@]}"; do says pool6 "$r" pooled && p6=$((p6 + 1)); done
+if (($(nlines) == SINCE && $(count_says pooled "${POOL[@]}") == 4 && p6 == 4 && n_out == 500)); then
+    lab_pass "500 newcomers: not one state change logged, the four still pooled (both services), the 500 say not pooled"
 else
-    lab_fail "500 newcomers: no state change, pool's four pooled, the 500 not" \
-        "$n_out of 500 say not pooled" "$(lines_since "$SINCE" | head -5)"
+    lab_fail "500 newcomers: no state change, the four pooled, the 500 not" \
+        "$n_out of 500 say not pooled, $p6 of pool6's four pooled" "$(lines_since "$SINCE" | head -5)"
 fi
-# The learners are left out of min_up's base: three broken again leave two pooled, not
-# four (50% of 154 would hold every one).
+# The learners are left out of min_up's base: three of the four broken leave two
+# pooled, not four (50% of 504 would hold every one).
 SINCE=$(nlines)
-vip_off 0 1 2
-wait_for 10 eval '(($(lines_since $SINCE | grep -c " -> down:") >= 2))' ||
-    lab_fail "with 150 learners, three broken: two go down within 10 s" "$(grep ' -> ' "$L" | tail -5)"
-mark
-settled || lab_fail "pool: rounds go on"
-if (($(count_says pooled "${POOL[@]}") == 2)); then
-    lab_pass "with 150 learners in pool, three broken: exactly two pooled (the learners do not raise min_up's floor)"
+for i in 0 1 2; do lab_exec "p$i" ip addr del "$LAB_VIP6/128" dev lo; done
+wait_for 10 eval '(($(lines_since $SINCE | grep -c "^vipcheckd: pool6 .* -> down:") >= 2))' ||
+    lab_fail "with 500 learners, three broken: two go down within 10 s" "$(lines_since "$SINCE")"
+declare -A MARK6
+for r in "${POOL6[@]}"; do MARK6[$r]=$(rounds pool6 "$r"); done
+for r in "${POOL6[@]}"; do wait_for 10 rounds_past pool6 "$r" $((MARK6[$r] + FALL + 1)) || lab_fail "pool6: rounds go on"; done
+p6=0
+for r in "${POOL6[@]}"; do says pool6 "$r" pooled && p6=$((p6 + 1)); done
+if ((p6 == 2)); then
+    lab_pass "with 500 learners in pool6, three broken: exactly two pooled (the learners do not raise min_up's floor)"
 else
-    lab_fail "with 150 learners in pool, three broken: exactly two pooled" "$(grep ' -> ' "$L" | tail -5)"
+    lab_fail "with 500 learners in pool6, three broken: exactly two pooled" "$p6 pooled" "$(lines_since "$SINCE")"
 fi
 stop_d "pool with 500 newcomers"
 echo "# ${SECONDS} s: done"
