@@ -242,7 +242,7 @@ TEST_CASE("metrics adapter: the scheduler's targets, a reply time only where it 
     CHECK(m[2].runs == 0);
 }
 
-TEST_CASE("endpoint: /metrics, /probe of configured targets only, and /")
+TEST_CASE("endpoint: /metrics, /probe of configured targets only, and the status page")
 {
     Scheduler s;
     s.adopt(parse_daemon_config("targets:\n  - {name: web-rs1, kind: icmp, vip: 192.0.2.20, rip: 192.0.2.11}\n",
@@ -260,8 +260,24 @@ TEST_CASE("endpoint: /metrics, /probe of configured targets only, and /")
     // Whoever reaches the port cannot choose what is sent: an address is no target.
     CHECK(status({"/probe", {{"target", "192.0.2.11"}}}) == 404);
     CHECK(status({"/probe", {}}) == 400);
-    CHECK(status({"/", {}}) == 200);
+    const auto status_page = [&](const HttpRequest& r) -> std::optional<bool> {
+        const Page p = route(r, s);
+        if (const auto* page = std::get_if<StatusPage>(&p))
+            return page->json;
+        return std::nullopt;
+    };
+    CHECK(status_page({"/", {}}) == false);
+    CHECK(status_page({"/status.json", {}}) == true);
+    // A query changes nothing: a browser's reload or a cache-buster is the same page.
+    CHECK(status_page({"/status.json", {{"x", "1"}}}) == true);
     CHECK(status({"/metric", {}}) == 404);
+    CHECK(status({"/status", {}}) == 404);
+    CHECK(status({"/index.html", {}}) == 404);
+    // The 404 names every page, so a mistyped path tells what there is.
+    const Page missing = route({"/nope", {}}, s);
+    REQUIRE(std::holds_alternative<HttpReply>(missing));
+    for (const char* page : {"/ ", "/status.json", "/metrics", "/probe?target=NAME"})
+        CHECK(std::get<HttpReply>(missing).body.find(page) != std::string::npos);
 }
 
 TEST_CASE("--check: one line of what the file would probe")

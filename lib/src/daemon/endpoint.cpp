@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <chrono>
+
 namespace vipcheck {
 
 namespace {
@@ -25,8 +27,10 @@ Page route(const HttpRequest& request, const Scheduler& targets)
         return ProbePage{t->id};
     }
     if (request.path == "/")
-        return HttpReply{200, "vipcheckd: /metrics, /probe?target=NAME\n"};
-    return HttpReply{404, "not found: /metrics, /probe?target=NAME\n"};
+        return StatusPage{false};
+    if (request.path == "/status.json")
+        return StatusPage{true};
+    return HttpReply{404, "not found: / (status), /status.json, /metrics, /probe?target=NAME\n"};
 }
 
 std::vector<TargetMetrics> target_metrics(const Scheduler& targets)
@@ -74,6 +78,12 @@ std::optional<HttpReply> Endpoint::serve(const HttpRequest& request, const std::
     if (std::holds_alternative<MetricsPage>(r))
         return HttpReply{200,
                          format_metrics(daemon_, target_metrics(targets_)) + format_realserver_metrics(services_())};
+    if (const auto* status = std::get_if<StatusPage>(&r)) {
+        const StatusMeta meta{daemon_.version, unix_seconds(std::chrono::system_clock::now())};
+        if (status->json)
+            return HttpReply{200, format_status_json(services_(), meta), "application/json"};
+        return HttpReply{200, format_status_html(services_(), meta), "text/html; charset=utf-8"};
+    }
     const std::uint64_t id = std::get<ProbePage>(r).id;
     // A run already in flight (scheduled, or another /probe) answers this request too.
     if (const ScheduledTarget* t = targets_.start_now(id))

@@ -1,6 +1,7 @@
 // vipcheckd's HTTP endpoint: which page a request asks for (/metrics, /probe?target=,
-// /), the metrics of the scheduler's targets, and the /probe requests that wait for a
-// run. Served by HttpServer from the daemon's own loop. See vipcheckd(8), METRICS.
+// the status page at / and /status.json), the metrics of the scheduler's targets, and
+// the /probe requests that wait for a run. Served by HttpServer from the daemon's own
+// loop. See vipcheckd(8), METRICS and STATUS PAGE.
 #pragma once
 
 #include <cstdint>
@@ -13,6 +14,7 @@
 #include "daemon/http_server.hpp"
 #include "daemon/metrics.hpp"
 #include "daemon/scheduler.hpp"
+#include "daemon/status_page.hpp"
 
 namespace vipcheck {
 
@@ -20,8 +22,12 @@ struct MetricsPage {};
 struct ProbePage {
     std::uint64_t id = 0; // the target's incarnation
 };
-// What a request gets: an answer now, the metrics, or a run of a configured target.
-using Page = std::variant<HttpReply, MetricsPage, ProbePage>;
+struct StatusPage {
+    bool json = false; // /status.json, else the HTML of /
+};
+// What a request gets: an answer now, the metrics, a run of a configured target, or the
+// status page.
+using Page = std::variant<HttpReply, MetricsPage, ProbePage, StatusPage>;
 Page route(const HttpRequest& request, const Scheduler& targets);
 
 // The metrics adapter: the targets as metrics.hpp formats them.
