@@ -290,20 +290,27 @@ ip netns exec "$(lab_ns flap)" tshark -l -i eth0 -f icmp -T fields -e frame.time
     -e icmp.ident -e icmp.seq -e ip.src -e ip.dst >"$CAP" 2>"$LAB_TMP/tshark.log" &
 TSHARK=$!
 # It holds every frame from before the daemon starts to after it stops: a ping of the
-# RIP (not the VIP) from the director, before and after, seen in it.
-marks_past() { (($(awk -v rip="$FLAP" '$2 == 0 && $5 == rip' "$CAP" | grep -c '') >= $1)); }
+# RIP (not the VIP) from the director, before and after, seen in it (pinged again each
+# second until seen: tshark may say it captures a moment before it does).
+marks() { awk -v rip="$FLAP" '$2 == 0 && $5 == rip' "$CAP" | grep -c ''; }
+marks_past() { (($(marks) > $1)); }
 mark_ping() {
-    lab_exec director ping -n -q -c 1 -W 1 "$FLAP" >/dev/null
-    wait_for 10 marks_past "$1" || lab_fail "the capture at flap sees ping $1" "$(cat "$LAB_TMP/tshark.log")"
+    local n i
+    n=$(marks)
+    for ((i = 0; i < 10; i++)); do
+        lab_exec director ping -n -q -c 1 -W 1 "$FLAP" >/dev/null
+        wait_for 1 marks_past "$n" && return 0
+    done
+    lab_fail "the capture at flap sees a ping $1" "$(cat "$LAB_TMP/tshark.log")"
 }
 wait_for 10 grep -qs "Capturing on" "$LAB_TMP/tshark.log" || lab_fail "tshark captures at flap" "$(cat "$LAB_TMP/tshark.log")"
-mark_ping 1
+mark_ping before
 CONF=$C/flap.yaml
 start_d flap "$CONF"
 # N rounds at 300 ms: 12 s; the guard ten times that.
 wait_for 120 probes_past "$N" || lab_fail "flap: $N rounds within 120 s" "$(probes) so far"
 stop_d "flap"
-mark_ping 2
+mark_ping after
 kill -INT "$TSHARK"
 wait "$TSHARK" 2>/dev/null
 awk -v vip="$LAB_VIP" '($2 == 8 && $6 == vip) || ($2 == 0 && $5 == vip)' "$CAP" >"$LAB_TMP/flap.fields"
