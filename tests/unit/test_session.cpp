@@ -174,3 +174,15 @@ TEST_CASE("frames from a stranger are ignored and counted")
     CHECK_FALSE(s.evidence());
     CHECK(s.frames_ignored() == 1);
 }
+
+TEST_CASE("a session first run after its deadline sent nothing: error, not no-reply")
+{
+    Harness h;
+    auto s = h.make(false, 300ms, 3);
+    // The loop comes back only after the deadline (it was behind): nothing may go out.
+    s.on_timer(h.t0 + 400ms, h.builder, h.out);
+    CHECK(h.out.empty());
+    CHECK(s.finished(h.t0 + 400ms));
+    CHECK(s.probes_sent() == 0);
+    CHECK(s.verdict() == Verdict::Error);
+}

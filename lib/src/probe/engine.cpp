@@ -78,6 +78,15 @@ Outcome describe(const ProbeSession& s, const ProbeKind& kind, Duration timeout_
     case Verdict::ArpLeak:
         out.detail = fmt::format("{} in {:.2f} ms", s.leak()->what, out.rtt_ms.value_or(0));
         break;
+    case Verdict::Error:
+        if (!s.evidence()) {
+            out.detail = fmt::format("{} resolved, but no probe went out within {}: the prober was behind (a local "
+                                     "problem, not the realserver's)",
+                                     c.next_hop.str(), timeout);
+            break;
+        }
+        out.detail = fmt::format("{} in {:.2f} ms", s.evidence()->what, out.rtt_ms.value_or(0));
+        break;
     case Verdict::Up:
         // The leak test's own `up` is silence; a probe's `up` under --arp-leak is both.
         if (!s.evidence())

@@ -215,6 +215,10 @@ Verdict ProbeSession::verdict() const
         return evidence_->verdict;
     if (!resolved_)
         return Verdict::RsUnreachable;
+    // Resolved, yet nothing went out before the deadline: whoever runs the session was
+    // late (a loop behind its schedule). That is no evidence against the realserver.
+    if (probes_sent_ == 0 && questions_sent_ == 0)
+        return Verdict::Error;
     // Silence is the leak test's `up`, but only once it has asked.
     return kind_.is_arp_leak_test() && questions_sent_ > 0 ? Verdict::Up : Verdict::NoReply;
 }
