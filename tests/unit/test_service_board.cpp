@@ -71,8 +71,8 @@ TEST_CASE("a realserver's round completes when every plane has reported, and it 
 {
     Board b;
     const auto adopted = b.board.adopt(parse(service_yaml({"192.0.2.11"})).services, {}, b.next());
-    CHECK(adopted.learning_files == std::vector<std::string>{"web/192.0.2.11"});
-    CHECK(b.board.files() == std::vector<std::string>{"web/192.0.2.11"});
+    CHECK(adopted.learning_files == std::vector<std::string>{"web.192.0.2.11"});
+    CHECK(b.board.files() == std::vector<std::string>{"web.192.0.2.11"});
 
     // One plane alone is no round, however often it reports.
     CHECK(b.result("192.0.2.11", Plane::VipIcmp, Verdict::Up).empty());
@@ -189,8 +189,8 @@ TEST_CASE("a reload keeps the standing of what it did not change")
     SECTION("a realserver added learns, one removed is gone, the others keep their state")
     {
         const auto adopted = b.board.adopt(parse(service_yaml({"192.0.2.11", "192.0.2.13"})).services, {}, b.next());
-        CHECK(adopted.learning_files == std::vector<std::string>{"web/192.0.2.13"});
-        CHECK(adopted.removed_files == std::vector<std::string>{"web/192.0.2.12"});
+        CHECK(adopted.learning_files == std::vector<std::string>{"web.192.0.2.13"});
+        CHECK(adopted.removed_files == std::vector<std::string>{"web.192.0.2.12"});
         CHECK(b.state("192.0.2.11") == RsState::Up);
         CHECK(b.board.views()[0].realservers[0].transitions == 1);
         CHECK(b.state("192.0.2.13") == RsState::Learning);
@@ -210,14 +210,14 @@ TEST_CASE("a reload keeps the standing of what it did not change")
         const auto config = parse(service_yaml({"192.0.2.11", "192.0.2.12"}));
         const auto adopted = b.board.adopt(
             config.services, {service_target_name("web", *IpAddress::parse("192.0.2.12"), Plane::VipSyn)}, b.next());
-        CHECK(adopted.learning_files == std::vector<std::string>{"web/192.0.2.12"});
+        CHECK(adopted.learning_files == std::vector<std::string>{"web.192.0.2.12"});
         CHECK(b.state("192.0.2.12") == RsState::Learning);
         CHECK(b.state("192.0.2.11") == RsState::Up);
     }
     SECTION("a service removed takes its realservers' files with it")
     {
         const auto adopted = b.board.adopt({}, {}, b.next());
-        CHECK(adopted.removed_files == std::vector<std::string>{"web/192.0.2.11", "web/192.0.2.12"});
+        CHECK(adopted.removed_files == std::vector<std::string>{"web.192.0.2.11", "web.192.0.2.12"});
         CHECK(b.board.views().empty());
         CHECK(b.result("192.0.2.11", Plane::VipIcmp, Verdict::Up).empty());
     }

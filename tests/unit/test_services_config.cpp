@@ -187,6 +187,11 @@ TEST_CASE("services: every refusal names the line, the service and the fix", "[s
                    service(one)) ==
           "s.yaml:12: service 'web' realserver 192.0.2.11 plane vip-icmp: its target name 'web.192.0.2.11.vip-icmp' "
           "is a target's already: rename that target");
+    // A realserver's own state file, SERVICE.RIP, is a name too.
+    CHECK(error_of("targets:\n  - name: web.192.0.2.11\n    kind: icmp\n    vip: 192.0.2.20\n    rip: 192.0.2.11\n" +
+                   service(one)) ==
+          "s.yaml:12: service 'web': realservers[0]: its state file name 'web.192.0.2.11' is a target's already: "
+          "rename that target");
     CHECK(error_of("services: []\n") == "s.yaml:1: setting 'services': expected a list of at least one service");
 }
 

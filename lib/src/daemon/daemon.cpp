@@ -171,7 +171,7 @@ void Daemon::collect()
             if (!options_.once && e.from != e.to)
                 fmt::print(stderr, "{}: {}\n", tool, event_line(e));
             if (state_files_ && e.file_pooled)
-                state_files_->set(realserver_file(e.service, e.rip), *e.file_pooled);
+                state_files_->set(e.file, *e.file_pooled);
         }
     }
 }

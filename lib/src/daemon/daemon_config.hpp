@@ -62,6 +62,7 @@ struct TargetConfig {
 struct ServiceRealserver {
     std::string key; // its rip as written, the judge's key
     IpAddress rip;
+    std::string file; // its state file's name, SERVICE.RIP (services_config.hpp)
     std::vector<std::pair<Plane, std::string>> targets; // plane -> target name, in plane order
 };
 

@@ -253,10 +253,15 @@ bool ServiceJudge::observe(std::string_view key, bool good, Stamp now)
     const auto it = std::find(keys_.begin(), keys_.end(), key);
     if (it == keys_.end())
         return false;
-    auto& standing = standings_[static_cast<std::size_t>(it - keys_.begin())];
+    observe_at(static_cast<std::size_t>(it - keys_.begin()), good, now);
+    return true;
+}
+
+void ServiceJudge::observe_at(std::size_t index, bool good, Stamp now)
+{
+    auto& standing = standings_.at(index);
     standing = tally(std::move(standing), good, rules_, now);
     settle(standings_, rules_.min_up, now);
-    return true;
 }
 
 const Standing* ServiceJudge::find(std::string_view key) const

@@ -179,10 +179,15 @@ public:
     // planes have reported), then min_up over the service. Returns false for a key the
     // judge does not have.
     bool observe(std::string_view key, bool good, Stamp now);
+    // The same by position in keys(), which a caller that judges many rounds keeps
+    // instead of a key: no lookup per round.
+    void observe_at(std::size_t index, bool good, Stamp now);
 
     const JudgeRules& rules() const { return rules_; }
     const Standing* find(std::string_view key) const;
     const std::vector<std::string>& keys() const { return keys_; }
+    // In the order of keys().
+    std::span<const Standing> standings() const { return standings_; }
     std::size_t count(RsState s) const;
 
 private:

@@ -1,12 +1,12 @@
 #include "daemon/service_board.hpp"
 
 #include <algorithm>
-#include <set>
+#include <unordered_map>
+#include <unordered_set>
 #include <utility>
 
 namespace vipcheck {
 
-std::string realserver_file(const std::string& service, const std::string& rip) { return service + "/" + rip; }
 
 std::size_t ServiceView::count(RsState s) const
 {
@@ -17,51 +17,69 @@ std::size_t ServiceView::count(RsState s) const
 ServiceBoard::Adopted ServiceBoard::adopt(std::vector<ServiceConfig> services, const std::vector<std::string>& started,
                                           Moment now)
 {
-    const std::set<std::string_view> fresh(started.begin(), started.end());
+    // By name, not by scanning: a reload may add thousands of realservers.
+    const std::unordered_set<std::string_view> fresh(started.begin(), started.end());
+    std::unordered_map<std::string_view, std::size_t> old_services;
+    for (std::size_t i = 0; i < configs_.size(); ++i)
+        old_services.emplace(configs_[i].name, i);
+    std::vector<bool> service_kept(configs_.size(), false);
     Adopted out;
     std::vector<Service> next;
     next.reserve(services.size());
     for (const auto& config : services) {
-        const auto old = std::find_if(configs_.begin(), configs_.end(),
-                                      [&](const ServiceConfig& c) { return c.name == config.name; });
-        Service* kept = old == configs_.end() ? nullptr : &services_[static_cast<std::size_t>(old - configs_.begin())];
+        const auto old = old_services.find(config.name);
+        Service* kept = old == old_services.end() ? nullptr : &services_[old->second];
+        if (kept)
+            service_kept[old->second] = true;
         // The old judge, its standings kept, or a new one whose realservers all learn.
         Service service = kept ? std::move(*kept) : Service{ServiceJudge(config.rules), {}, 0};
         service.judge.set_rules(config.rules);
-        for (const auto& r : service.realservers)
-            if (std::none_of(config.realservers.begin(), config.realservers.end(),
-                             [&](const ServiceRealserver& s) { return s.key == r.key; })) {
-                service.judge.remove(r.key);
-                out.removed_files.push_back(realserver_file(config.name, r.key));
+        std::unordered_map<std::string_view, std::size_t> configured;
+        for (std::size_t i = 0; i < config.realservers.size(); ++i)
+            configured.emplace(config.realservers[i].key, i);
+        std::unordered_map<std::string, Realserver> was;
+        for (auto& r : service.realservers) {
+            if (configured.contains(r.key)) {
+                std::string key = r.key;
+                was.emplace(std::move(key), std::move(r));
+                continue;
             }
+            service.judge.remove(r.key);
+            out.removed_files.push_back(r.file);
+        }
         std::vector<Realserver> realservers;
+        realservers.reserve(config.realservers.size());
         for (const auto& server : config.realservers) {
-            const auto was = std::find_if(service.realservers.begin(), service.realservers.end(),
-                                          [&](const Realserver& r) { return r.key == server.key; });
+            const auto it = was.find(server.key);
             const bool restarted = std::any_of(server.targets.begin(), server.targets.end(),
                                                [&](const auto& t) { return fresh.contains(t.second); });
             Realserver r;
-            if (was != service.realservers.end() && !restarted && service.judge.find(server.key)) {
-                r = std::move(*was);
+            if (it != was.end() && !restarted) {
+                r = std::move(it->second);
                 r.planes.clear();
             } else {
                 service.judge.learn(server.key, Stamp{service.round, now.steady});
                 r.key = server.key;
                 r.since_seconds = now.unix_seconds;
-                out.learning_files.push_back(realserver_file(config.name, server.key));
+                out.learning_files.push_back(server.file);
             }
+            r.file = server.file;
             for (const auto& t : server.targets)
                 r.planes.push_back(t.first);
             realservers.push_back(std::move(r));
         }
+        std::unordered_map<std::string_view, std::size_t> in_judge;
+        for (std::size_t i = 0; i < service.judge.keys().size(); ++i)
+            in_judge.emplace(service.judge.keys()[i], i);
+        for (auto& r : realservers)
+            r.judge_index = in_judge.at(r.key);
         service.realservers = std::move(realservers);
         next.push_back(std::move(service));
     }
     for (std::size_t i = 0; i < configs_.size(); ++i)
-        if (std::none_of(services.begin(), services.end(),
-                         [&](const ServiceConfig& c) { return c.name == configs_[i].name; }))
+        if (!service_kept[i])
             for (const auto& r : services_[i].realservers)
-                out.removed_files.push_back(realserver_file(configs_[i].name, r.key));
+                out.removed_files.push_back(r.file);
 
     configs_ = std::move(services);
     services_ = std::move(next);
@@ -95,26 +113,30 @@ std::vector<RealserverEvent> ServiceBoard::record(const std::string& name, const
     server.diagnosis = diagnose(server.last, config.rules, Subject{config.vip, config.port, rs.rip});
     const bool good = good_round(server.last, config.rules);
 
-    std::vector<RsState> before;
-    before.reserve(service.realservers.size());
-    for (const auto& r : service.realservers)
-        before.push_back(service.judge.find(r.key)->state);
+    // A round moves its own realserver and, through min_up, possibly others: compare
+    // every state before and after, by position (no lookup per realserver).
+    const auto standings = service.judge.standings();
+    std::vector<RsState> before(standings.size());
+    for (std::size_t i = 0; i < standings.size(); ++i)
+        before[i] = standings[i].state;
     ++service.round;
-    service.judge.observe(server.key, good, Stamp{service.round, now.steady});
+    service.judge.observe_at(server.judge_index, good, Stamp{service.round, now.steady});
 
     std::vector<RealserverEvent> events;
     for (std::size_t i = 0; i < service.realservers.size(); ++i) {
         Realserver& r = service.realservers[i];
-        const RsState state = service.judge.find(r.key)->state;
+        const RsState was = before[r.judge_index];
+        const RsState state = standings[r.judge_index].state;
         const bool own = i == index;
-        if (!own && state == before[i])
+        if (!own && state == was)
             continue;
-        if (state != before[i])
+        if (state != was)
             r.since_seconds = now.unix_seconds;
         RealserverEvent e;
         e.service = config.name;
         e.rip = r.key;
-        e.from = before[i];
+        e.file = r.file;
+        e.from = was;
         e.to = state;
         e.judged = own;
         e.good = own && good;
@@ -133,7 +155,7 @@ std::vector<std::string> ServiceBoard::files() const
     std::vector<std::string> out;
     for (std::size_t s = 0; s < configs_.size(); ++s)
         for (const auto& r : services_[s].realservers)
-            out.push_back(realserver_file(configs_[s].name, r.key));
+            out.push_back(r.file);
     return out;
 }
 
@@ -146,7 +168,7 @@ std::vector<ServiceView> ServiceBoard::views() const
         ServiceView v{config.name, config.vip, config.port, config.rules, {}};
         for (std::size_t i = 0; i < services_[s].realservers.size(); ++i) {
             const Realserver& r = services_[s].realservers[i];
-            const Standing& standing = *services_[s].judge.find(r.key);
+            const Standing& standing = services_[s].judge.standings()[r.judge_index];
             RealserverView rv;
             rv.rip = r.key;
             rv.state = standing.state;

@@ -30,9 +30,6 @@ struct Moment {
     double unix_seconds = 0;
 };
 
-// The state file of a realserver: "SERVICE/RIP", the RIP as written in the service.
-std::string realserver_file(const std::string& service, const std::string& rip);
-
 struct RealserverView {
     std::string rip; // as written in the service
     RsState state = RsState::Learning;
@@ -58,7 +55,8 @@ struct ServiceView {
 // (min_up holds or releases across the service).
 struct RealserverEvent {
     std::string service;
-    std::string rip;
+    std::string rip;  // as written in the service
+    std::string file; // its state file's name
     RsState from = RsState::Learning;
     RsState to = RsState::Learning;
     bool judged = false; // its own round, not another's
@@ -97,6 +95,8 @@ public:
 private:
     struct Realserver {
         std::string key;
+        std::string file;
+        std::size_t judge_index = 0; // its position in the judge's keys(), set by adopt()
         std::vector<Plane> planes;  // the service's, in order
         PlaneResults pending;       // this round's so far
         PlaneSet fresh;             // the planes with a result this round

@@ -131,12 +131,6 @@ void read_service(const Reader& r, const YamlNode& s, std::size_t index, DaemonC
                                   index, out.name));
     if (!service_names.insert(out.name).second)
         r.fail(*name, fmt::format("service '{}': field 'name': duplicate name", out.name));
-    // DIR/SERVICE is the directory of its realservers' state files (service_board.hpp).
-    if (names.contains(out.name) || out.name.ends_with(proven_suffix))
-        r.fail(*name, fmt::format("service '{}': field 'name': a target's state file has that name (a target's, "
-                                  "or one ending in {}), and it would be the service's state directory: rename "
-                                  "one of them",
-                                  out.name, proven_suffix));
     const std::string who = fmt::format("service '{}'", out.name);
     const auto field = [&](const char* key) { return fmt::format("{}: field '{}'", who, key); };
     const auto get = [&](const char* key) { return r.find(s, key); };
@@ -220,6 +214,13 @@ void read_service(const Reader& r, const YamlNode& s, std::size_t index, DaemonC
         for (const auto& other : out.realservers)
             if (other.rip == server.rip)
                 r.fail(*rip, fmt::format("{}: field 'rip': {} twice in the service", where, server.key));
+        server.file = realserver_state_name(out.name, server.rip);
+        if (!valid_name(server.file))
+            r.fail(*rip, fmt::format("{}: its state file name '{}' is too long: shorten the service's name", where,
+                                     server.file));
+        if (!names.insert(server.file).second)
+            r.fail(*rip, fmt::format("{}: its state file name '{}' is a target's already: rename that target", where,
+                                     server.file));
         TargetConfig base = common;
         base.options.target.rip = server.rip;
         if (const YamlNode* n = r.find(rs, "mac")) {
@@ -259,12 +260,17 @@ void read_service(const Reader& r, const YamlNode& s, std::size_t index, DaemonC
 
 } // namespace
 
-std::string service_target_name(const std::string& service, const IpAddress& rip, Plane plane)
+std::string realserver_state_name(const std::string& service, const IpAddress& rip)
 {
     std::string address = rip.str();
     std::replace(address.begin(), address.end(), ':', '-');
     std::replace(address.begin(), address.end(), '%', '_');
-    return fmt::format("{}.{}.{}", service, address, token(plane));
+    return fmt::format("{}.{}", service, address);
+}
+
+std::string service_target_name(const std::string& service, const IpAddress& rip, Plane plane)
+{
+    return fmt::format("{}.{}", realserver_state_name(service, rip), token(plane));
 }
 
 void read_services(const Reader& r, const YamlNode& list, DaemonConfig& config, std::set<std::string>& names)

@@ -27,14 +27,9 @@ struct Fd {
 void replace_file(const std::string& dir, const std::string& file, const char* text)
 {
     const std::string path = dir + "/" + file;
-    // Beside the file, so that rename() replaces it within one directory. No target,
-    // service or realserver name holds a '+' (daemon_config.cpp), so this is never a
+    // No target or realserver name holds a '+' (daemon_config.cpp), so this is never a
     // state file itself.
-    const std::size_t slash = path.rfind('/');
-    const std::string temp = path.substr(0, slash + 1) + ".+" + path.substr(slash + 1);
-    // A realserver's files are in its service's directory (service_board.hpp).
-    if (file.find('/') != std::string::npos && mkdir(path.substr(0, slash).c_str(), 0755) < 0 && errno != EEXIST)
-        throw Error(fmt::format("cannot make state directory {}: {}", path.substr(0, slash), std::strerror(errno)));
+    const std::string temp = dir + "/.+" + file;
     const std::size_t size = std::strlen(text);
     Fd f{open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644)};
     if (f.fd < 0)
