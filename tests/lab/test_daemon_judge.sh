@@ -5,7 +5,7 @@
 #
 #   VIPCHECK_TOOLS=build/tools tests/lab/test_daemon_judge.sh
 #
-# Each realserver's state files DIR/SERVICE/RIP and DIR/SERVICE/RIP.proven, its state
+# Each realserver's state files DIR/SERVICE.RIP and DIR/SERVICE.RIP.proven, its state
 # changes on stderr (`vipcheckd: SERVICE RIP FROM -> TO: CODES: SENTENCE`) and
 # /status.json, through:
 #  - faults: the healthy realserver learns, then is up; the broken ones are never
@@ -80,10 +80,10 @@ stop_all() {
 }
 trap stop_all EXIT
 
-# says SERVICE RIP pooled|out: both files of the realserver say so (pooled: RIP 0 and
-# RIP.proven 1; out: 1 and 0).
+# says SERVICE RIP pooled|out: both files of the realserver, SERVICE.RIP (an IPv6 RIP
+# with - for :), say so (pooled: 0 and 1 in .proven; out: 1 and 0).
 says() {
-    local f=$S/$1/$2 a b
+    local f=$S/$1.${2//:/-} a b
     a=$(cat "$f" 2>/dev/null) b=$(cat "$f.proven" 2>/dev/null)
     if [[ $3 == pooled ]]; then [[ $a == 0 && $b == 1 ]]; else [[ $a == 1 && $b == 0 ]]; fi
 }
@@ -158,7 +158,7 @@ start_d web "$CONF"
 # Every 0.1 s, any broken realserver whose files say pooled (none may, ever).
 (while :; do
     for r in "${BROKEN[@]}"; do
-        [[ $(cat "$S/web/$r" 2>/dev/null) == 0 || $(cat "$S/web/$r.proven" 2>/dev/null) == 1 ]] &&
+        [[ $(cat "$S/web.$r" 2>/dev/null) == 0 || $(cat "$S/web.$r.proven" 2>/dev/null) == 1 ]] &&
             echo "$(date +%T.%N) $r"
     done
     sleep 0.1
@@ -176,7 +176,7 @@ for r in "$LAB_RS_HEALTHY" "${BROKEN[@]}"; do
         lab_pass "first start, failing rounds: web $r says not pooled and is still learning (no state change logged)"
     else
         lab_fail "first start, failing rounds: web $r says not pooled and is still learning" \
-            "files: $(cat "$S/web/$r" "$S/web/$r.proven" 2>&1 | tr '\n' ' ')" "$(changes web "$r")"
+            "files: $(cat "$S/web.$r" "$S/web.$r.proven" 2>&1 | tr '\n' ' ')" "$(changes web "$r")"
     fi
     st=$(state web "$r")
     [[ $st == "learning 0" ]] || lab_fail "web $r is learning, 0 transitions" "$st"
@@ -203,7 +203,7 @@ if wait_for 10 rounds_past web "$RS2" 3 && says web "$RS2" out && [[ $(nchanges 
     lab_pass "reload adds $RS2: its files say not pooled, it learns through failing rounds"
 else
     lab_fail "reload adds $RS2: its files say not pooled, it learns through failing rounds" \
-        "rounds $(rounds web "$RS2"), files: $(cat "$S/web/$RS2" "$S/web/$RS2.proven" 2>&1 | tr '\n' ' ')" \
+        "rounds $(rounds web "$RS2"), files: $(cat "$S/web.$RS2" "$S/web.$RS2.proven" 2>&1 | tr '\n' ' ')" \
         "$(changes web "$RS2")"
 fi
 release rs2
@@ -219,7 +219,7 @@ for r in "$RS2" "$LAB_RS_NOVIP"; do
     if wait_for 10 says web "$r" out; then
         lab_pass "reload removes $r: its files say not pooled"
     else
-        lab_fail "reload removes $r: its files say not pooled" "$(cat "$S/web/$r" "$S/web/$r.proven" 2>&1 | tr '\n' ' ')"
+        lab_fail "reload removes $r: its files say not pooled" "$(cat "$S/web.$r" "$S/web.$r.proven" 2>&1 | tr '\n' ' ')"
     fi
 done
 wait_for 10 rounds_past web "$LAB_RS_HEALTHY" $((before + 3)) ||

@@ -132,7 +132,7 @@ else
     lab_fail "the refusal names the line of encap, the service, the realserver and the plane" "stderr: $LAB_ERR"
 fi
 # Resident, a service's targets have their state files one by one, as targets do, and
-# each realserver its own, SERVICE/RIP, from the judge (vipcheckd(8), STATE FILES).
+# each realserver its own, SERVICE.RIP, from the judge (vipcheckd(8), STATE FILES).
 S=$LAB_TMP/states
 mkdir -p "$S"
 ip netns exec "$LAB_DIRECTOR_NS" "$D" --config "$C/services.yaml" --state-dir "$S" \
@@ -147,14 +147,14 @@ else
     lab_fail "resident: one state file per realserver and plane" "$(head -v "$S"/* 2>&1 | tr '\n' ' ')" "$(cat "$LAB_TMP/d.err")"
 fi
 # rise 2 at an interval of 1s: pooled after its second good round. An ARP leak informs.
-pooled_files() { state_is "$1/$2" 0 && state_is "$1/$2.proven" 1; }
-out_files() { state_is "$1/$2" 1 && state_is "$1/$2.proven" 0; }
+pooled_files() { state_is "$1.$2" 0 && state_is "$1.$2.proven" 1; }
+out_files() { state_is "$1.$2" 1 && state_is "$1.$2.proven" 0; }
 if wait_for 20 pooled_files web "$LAB_RS_HEALTHY" && wait_for 20 pooled_files web "$RS_ARPLEAK" &&
     out_files web "$LAB_RS_NOVIP" && out_files web "$LAB_RS_FORWARD" && out_files web "$LAB_RS_ABSENT" &&
     out_files closed "$LAB_RS_HEALTHY"; then
-    lab_pass "resident: SERVICE/RIP pooled for the healthy and the ARP-leaking realserver, not for the others"
+    lab_pass "resident: SERVICE.RIP pooled for the healthy and the ARP-leaking realserver, not for the others"
 else
-    lab_fail "resident: SERVICE/RIP per realserver" "$(head -v "$S"/*/* 2>&1 | tr '\n' ' ')" "$(cat "$LAB_TMP/d.err")"
+    lab_fail "resident: SERVICE.RIP per realserver" "$(head -v "$S"/* 2>&1 | tr '\n' ' ')" "$(cat "$LAB_TMP/d.err")"
 fi
 if grep -q "^vipcheckd: web $LAB_RS_HEALTHY learning -> up: healthy: " "$LAB_TMP/d.err" &&
     ! grep -q "web $LAB_RS_NOVIP learning ->" "$LAB_TMP/d.err"; then
