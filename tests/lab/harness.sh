@@ -342,3 +342,34 @@ lab_pki_cert() {
         _lab_pki x509 -req -in "$dir/$name.csr" -CA "$dir/ca.pem" -CAkey "$dir/ca.key" -CAcreateserial \
             -out "$dir/$name.pem" -days 2 -extfile "$dir/$name.ext"
 }
+
+# lab_http_realserver DIR: the management HTTP of mgmt-http-check's labs on the healthy
+# realserver (the IPv6 plane up too): a test CA in DIR/pki with a server certificate for
+# its addresses and www.example.test, a client certificate, and a stranger's
+# self-signed one; servers (http_server.py, log DIR/server.log) on 8080 (DIR/www's
+# index), 8082 (accepts, never answers), 8443 (TLS), 8444 (TLS, client certificate
+# required), 8445 (TLS with the stranger's certificate). Bails out when one fails.
+lab_http_realserver() {
+    local work=$1 pki=$1/pki log=$1/server.log rs=$LAB_RS_HEALTHY rs6=$LAB_RS6_HEALTHY port
+    local server=(/usr/bin/python3 "$(dirname "${BASH_SOURCE[0]}")/http_server.py")
+    mkdir -p "$work/www"
+    {
+        lab_pki_ca "$pki" &&
+            lab_pki_cert "$pki" server "/CN=$rs" \
+                "$(printf 'subjectAltName=IP:%s,IP:%s,DNS:www.example.test\nextendedKeyUsage=serverAuth' "$rs" "$rs6")" &&
+            lab_pki_cert "$pki" client "/CN=director" "extendedKeyUsage=clientAuth" &&
+            # Right name, but signed by nobody anyone trusts.
+            _lab_pki req -x509 "${LAB_PKI_NEWKEY[@]}" -keyout "$pki/stranger.key" -out "$pki/stranger.pem" -days 2 \
+                -subj "/CN=$rs" -addext "subjectAltName=IP:$rs"
+    } || { echo "Bail out! openssl could not make the test PKI (see $pki/log)"; cat "$pki/log"; exit 1; }
+    printf 'vipcheck lab index\nstatus: ready\n' >"$work/www/index.html"
+    lab_spawn healthy "$log" "${server[@]}" --port 8080 --body "$work/www/index.html"
+    lab_spawn healthy "$log" "${server[@]}" --port 8082 --hang
+    lab_spawn healthy "$log" "${server[@]}" --port 8443 --tls "$pki/server.pem" "$pki/server.key"
+    lab_spawn healthy "$log" "${server[@]}" --port 8444 --tls "$pki/server.pem" "$pki/server.key" \
+        --client-ca "$pki/ca.pem"
+    lab_spawn healthy "$log" "${server[@]}" --port 8445 --tls "$pki/stranger.pem" "$pki/stranger.key"
+    for port in 8080 8082 8443 8444 8445; do
+        lab_wait_tcp healthy "$port" 10 || { echo "Bail out! server on $port did not start"; cat "$log"; exit 1; }
+    done
+}

@@ -26,33 +26,12 @@ RS=$LAB_RS_HEALTHY
 # realserver their IPv6 addresses (RS6 is the healthy one).
 RS6=$LAB_RS6_HEALTHY
 WORK=$LAB_TMP/http
-mkdir -p "$WORK/www"
 
-# --- a CA, a server certificate, a client certificate, and a stranger -----
+# The realserver's applications: a test CA and certificates in $PKI, servers on 8080
+# (index), 8082 (hangs), 8443 (TLS), 8444 (client certificate), 8445 (a stranger's).
 PKI=$WORK/pki
-{
-    lab_pki_ca "$PKI" &&
-        lab_pki_cert "$PKI" server "/CN=$RS" \
-            "$(printf 'subjectAltName=IP:%s,IP:%s,DNS:www.example.test\nextendedKeyUsage=serverAuth' "$RS" "$RS6")" &&
-        lab_pki_cert "$PKI" client "/CN=director" "extendedKeyUsage=clientAuth" &&
-        # Right name, but signed by nobody anyone trusts.
-        _lab_pki req -x509 "${LAB_PKI_NEWKEY[@]}" -keyout "$PKI/stranger.key" -out "$PKI/stranger.pem" -days 2 \
-            -subj "/CN=$RS" -addext "subjectAltName=IP:$RS"
-} || { echo "Bail out! openssl could not make the test PKI (see $PKI/log)"; cat "$PKI/log"; exit 1; }
-
-# --- the realserver's applications ------------------------------------------
-printf 'vipcheck lab index\nstatus: ready\n' >"$WORK/www/index.html"
-SERVER=("/usr/bin/python3" "$HERE/http_server.py")
 LOG=$WORK/server.log
-lab_spawn healthy "$LOG" "${SERVER[@]}" --port 8080 --body "$WORK/www/index.html"
-lab_spawn healthy "$LOG" "${SERVER[@]}" --port 8082 --hang
-lab_spawn healthy "$LOG" "${SERVER[@]}" --port 8443 --tls "$PKI/server.pem" "$PKI/server.key"
-lab_spawn healthy "$LOG" "${SERVER[@]}" --port 8444 --tls "$PKI/server.pem" "$PKI/server.key" \
-    --client-ca "$PKI/ca.pem"
-lab_spawn healthy "$LOG" "${SERVER[@]}" --port 8445 --tls "$PKI/stranger.pem" "$PKI/stranger.key"
-for port in 8080 8082 8443 8444 8445; do
-    lab_wait_tcp healthy "$port" 10 || { echo "Bail out! server on $port did not start"; cat "$LOG"; exit 1; }
-done
+lab_http_realserver "$WORK"
 
 URL=http://$RS:8080
 TLS=https://$RS:8443
