@@ -30,7 +30,6 @@ WORK=$LAB_TMP/http
 # The realserver's applications: a test CA and certificates in $PKI, servers on 8080
 # (index), 8082 (hangs), 8443 (TLS), 8444 (client certificate), 8445 (a stranger's).
 PKI=$WORK/pki
-LOG=$WORK/server.log
 lab_http_realserver "$WORK"
 
 URL=http://$RS:8080
