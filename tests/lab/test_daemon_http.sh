@@ -225,4 +225,57 @@ else
     _lab_show_capture
 fi
 
+# Resident: the HTTP checks write state files, feed the judge, answer /metrics and
+# /probe like the other kinds, and a reload that leaves them unchanged keeps them going.
+{
+    printf 'interval: 1s\ntimeout: 500ms\ntargets:\n'
+    printf '  - {name: mgmt-ok, kind: mgmt-http, rip: %s, url: "http://{rip}:8080/"}\n' "$RS"
+    printf '  - {name: mgmt-hang, kind: mgmt-http, rip: %s, url: "http://{rip}:8082/"}\n' "$RS"
+    sed -n '/^services:/,$p' "$WORK/services.yaml"
+} >"$WORK/resident.yaml"
+S=$WORK/state
+mkdir -p "$S"
+ip netns exec "$LAB_DIRECTOR_NS" "$D" --config "$WORK/resident.yaml" --state-dir "$S" --listen 127.0.0.1:9108 \
+    >"$WORK/resident.out" 2>"$WORK/resident.err" &
+DPID=$!
+scrape() { ip netns exec "$LAB_DIRECTOR_NS" curl -s -m 10 "http://127.0.0.1:9108$1"; }
+says() { [[ -f $S/$1 && $(<"$S/$1") == "$2" && -f $S/$1.proven && $(<"$S/$1.proven") == "$3" ]]; }
+if wait_for 20 says mgmt-ok 0 1 && wait_for 20 says mgmt-hang 1 0; then
+    lab_pass "resident: mgmt-ok's state files say up, mgmt-hang's down"
+else
+    lab_fail "resident: mgmt-http state files" "$(head -v "$S"/mgmt-* 2>&1 | tr '\n' ' ')" "$(cat "$WORK/resident.err")"
+fi
+if wait_for 20 says "web.$RS" 0 1 && wait_for 20 says "nomgmt.$RS" 0 1 && says "mgmtbad.$RS" 0 1; then
+    lab_pass "resident: each service's realserver pooled, mgmt-http down or not (it informs)"
+else
+    lab_fail "resident: realservers with a mgmt-http plane" "$(head -v "$S"/*."$RS" 2>&1 | tr '\n' ' ')"
+fi
+metrics=$(scrape /metrics)
+if grep -qx "vipcheck_probe_success{target=\"mgmt-ok\",kind=\"mgmt-http\",vip=\"\",rip=\"$RS\"} 1" <<<"$metrics" &&
+    grep -q "^vipcheck_realserver_diagnosis{service=\"nomgmt\",.*,code=\"mgmt-down\"} 1\$" <<<"$metrics"; then
+    lab_pass "/metrics: a mgmt-http target (no VIP label) and the mgmt-down code of its realserver"
+else
+    lab_fail "/metrics: mgmt-http series" "$(grep -E 'mgmt-ok|nomgmt' <<<"$metrics" | head -8)"
+fi
+if [[ $(scrape '/probe?target=mgmt-ok') == *$'\nprobe_success 1\n'* ]]; then
+    lab_pass "/probe?target=mgmt-ok runs the check and answers probe_success 1"
+else
+    lab_fail "/probe?target=mgmt-ok" "$(scrape '/probe?target=mgmt-ok')"
+fi
+runs() { scrape /metrics | awk -v t="target=\"$1\"" 'index($0, "vipcheck_runs_total{" t) == 1 { print $2 }'; }
+before=$(runs mgmt-ok)
+kill -HUP "$DPID"
+reloaded() { grep -q "^vipcheckd: reloaded " "$WORK/resident.err"; }
+grown() { (($(runs mgmt-ok) > before)); }
+if wait_for 10 reloaded && wait_for 20 grown; then
+    lab_pass "SIGHUP with the same file: mgmt-ok keeps its counters ($before runs, then $(runs mgmt-ok))"
+else
+    lab_fail "SIGHUP with the same file keeps mgmt-ok's counters" "runs $before, then $(runs mgmt-ok)" \
+        "$(tail -3 "$WORK/resident.err")"
+fi
+kill -TERM "$DPID"
+rc=0
+wait "$DPID" || rc=$?
+if ((rc == 0)); then lab_pass "resident with mgmt-http: SIGTERM exits 0"; else lab_fail "resident: SIGTERM exits 0" "exit $rc"; fi
+
 lab_end

@@ -43,7 +43,9 @@ std::vector<TargetMetrics> target_metrics(const Scheduler& targets)
         // A string, not the string_view: GCC 12's Release build warns (a false positive)
         // that assigning the view reads the new string "uninitialized".
         m.kind = std::string(t->config.kind->name);
-        m.vip = t->config.options.target.vip.str();
+        // A mgmt-http target of `targets:` has no VIP (one of a service's planes has the service's).
+        if (!t->config.http || !t->config.service.empty())
+            m.vip = t->config.options.target.vip.str();
         m.rip = t->config.options.target.rip.str();
         if (t->last) {
             m.verdict = t->last->verdict;
