@@ -122,6 +122,9 @@ def linger(sock):
 class Server(http.server.ThreadingHTTPServer):
     address_family = socket.AF_INET6
     daemon_threads = True
+    # bench/daemon.sh opens hundreds of connections at once: socketserver's backlog of 5
+    # would drop their SYNs and measure the kernel's retransmission instead.
+    request_queue_size = 1024
     tls = None
 
     def server_bind(self):
