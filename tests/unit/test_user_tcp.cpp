@@ -5,7 +5,9 @@
 #include <catch2/catch.hpp>
 
 #include <chrono>
+#include <memory>
 #include <set>
+#include <vector>
 #include <string>
 
 #include "fixtures.hpp"
@@ -152,7 +154,8 @@ TEST_CASE("the SYN carries this run's ISN and port, to the realserver's MAC, wit
     for (std::uint32_t isn : {0x01020304u, 0u, 0xffffffffu, 6510u, 0x80000000u}) {
         TcpFlow f = flow4(isn, static_cast<std::uint16_t>(33000 + (isn & 0xfff)));
         f.ttl = 1;
-        UserTcp tcp(f, t0);
+        LwipStack stack_tcp(t0);
+        UserTcp tcp(stack_tcp, f);
         const auto frames = tcp.take_frames();
         REQUIRE(frames.size() == 1);
         const Segment s = parse(frames[0]);
@@ -174,7 +177,8 @@ TEST_CASE("random nonces give random ISNs and ports on the wire", "[user_tcp][no
     std::set<std::uint16_t> ports;
     for (int i = 0; i < 8; ++i) {
         const Nonce n = Nonce::random();
-        UserTcp tcp(flow4(n.isn, n.source_port), TimePoint{});
+        LwipStack stack_tcp(TimePoint{});
+        UserTcp tcp(stack_tcp, flow4(n.isn, n.source_port));
         const Segment s = parse(tcp.take_frames().at(0));
         CHECK(s.tcp.seq == n.isn);
         CHECK(s.tcp.source_port == n.source_port);
@@ -186,10 +190,10 @@ TEST_CASE("random nonces give random ISNs and ports on the wire", "[user_tcp][no
     CHECK(ports.size() >= 6);
 }
 
-TEST_CASE("one user-space connection per process at a time", "[user_tcp]")
+TEST_CASE("one lwIP stack per process at a time: lwIP's state is the process's", "[user_tcp]")
 {
-    UserTcp first(flow4(), TimePoint{});
-    CHECK_THROWS_WITH(UserTcp(flow4(7, 40001), TimePoint{}), Catch::Contains("second user-space TCP"));
+    LwipStack first(TimePoint{});
+    CHECK_THROWS_WITH(LwipStack(TimePoint{}), Catch::Contains("second lwIP stack"));
 }
 
 TEST_CASE("a whole exchange: handshake, request, reordered reply, close with the realserver first",
@@ -197,7 +201,8 @@ TEST_CASE("a whole exchange: handshake, request, reordered reply, close with the
 {
     const TcpFlow f = flow4();
     TimePoint now{};
-    UserTcp tcp(f, now);
+    LwipStack stack_tcp(now);
+    UserTcp tcp(stack_tcp, f);
     Peer rs(f);
     tcp.take_frames();
     CHECK_FALSE(tcp.established());
@@ -247,7 +252,8 @@ TEST_CASE("a lost SYN is sent again, with the same ISN", "[user_tcp][loss]")
 {
     const TcpFlow f = flow4();
     TimePoint now{};
-    UserTcp tcp(f, now);
+    LwipStack stack_tcp(now);
+    UserTcp tcp(stack_tcp, f);
     tcp.take_frames();
     // lwIP's first RTO (3 s in its clock) is 300 ms here.
     for (int i = 0; i < 10; ++i) {
@@ -269,7 +275,8 @@ TEST_CASE("a lost request is retransmitted until acknowledged", "[user_tcp][loss
 {
     const TcpFlow f = flow4();
     TimePoint now{};
-    UserTcp tcp(f, now);
+    LwipStack stack_tcp(now);
+    UserTcp tcp(stack_tcp, f);
     Peer rs(f);
     tcp.on_frame(rs.syn_ack(f.isn));
     tcp.send(bytes_of("GET /"));
@@ -289,7 +296,8 @@ TEST_CASE("RST to the SYN: refused; RST later: reset", "[user_tcp]")
 {
     const TcpFlow f = flow4();
     {
-        UserTcp tcp(f, TimePoint{});
+        LwipStack stack_tcp(TimePoint{});
+        UserTcp tcp(stack_tcp, f);
         Peer rs(f);
         CHECK(tcp.on_frame(rs.segment(tcp_rst | tcp_ack, 0, f.isn + 1)));
         CHECK(tcp.end() == TcpEnd::Refused);
@@ -297,7 +305,8 @@ TEST_CASE("RST to the SYN: refused; RST later: reset", "[user_tcp]")
         CHECK(tcp.closed());
     }
     {
-        UserTcp tcp(f, TimePoint{});
+        LwipStack stack_tcp(TimePoint{});
+        UserTcp tcp(stack_tcp, f);
         Peer rs(f);
         tcp.on_frame(rs.syn_ack(f.isn));
         CHECK(tcp.on_frame(rs.segment(tcp_rst, rs.next(), 0)));
@@ -308,7 +317,8 @@ TEST_CASE("RST to the SYN: refused; RST later: reset", "[user_tcp]")
 TEST_CASE("only this connection's frames reach lwIP", "[user_tcp][filter]")
 {
     const TcpFlow f = flow4();
-    UserTcp tcp(f, TimePoint{});
+    LwipStack stack_tcp(TimePoint{});
+    UserTcp tcp(stack_tcp, f);
     tcp.take_frames();
     TcpFlow other = f;
     other.remote_mac = mac("02:00:00:00:00:99");
@@ -353,7 +363,8 @@ TEST_CASE("a segment half the sequence space away never reaches lwIP (its trim a
     // Found by fuzz_user_tcp: lwIP 2.1.3 aborted with "insane offset!" on a data segment
     // 2^31 behind rcv_nxt (one byte long: the only length whose modular test lets it through).
     const TcpFlow f = flow4();
-    UserTcp tcp(f, TimePoint{});
+    LwipStack stack_tcp(TimePoint{});
+    UserTcp tcp(stack_tcp, f);
     Peer rs(f);
     REQUIRE(tcp.on_frame(rs.syn_ack(f.isn)));
     REQUIRE(tcp.established());
@@ -370,7 +381,8 @@ TEST_CASE("a segment half the sequence space away never reaches lwIP (its trim a
 TEST_CASE("a segment with a partial checksum (GRO, TSO) is completed and taken", "[user_tcp][checksum]")
 {
     const TcpFlow f = flow4();
-    UserTcp tcp(f, TimePoint{});
+    LwipStack stack_tcp(TimePoint{});
+    UserTcp tcp(stack_tcp, f);
     Peer rs(f);
     Frame syn_ack = rs.syn_ack(f.isn);
     // As the kernel leaves it: the field holds the folded pseudo-header sum.
@@ -410,7 +422,8 @@ TEST_CASE("IPv6: the same exchange, and nothing but this connection's segments l
 {
     const TcpFlow f = flow6();
     TimePoint now{};
-    UserTcp tcp(f, now);
+    LwipStack stack_tcp(now);
+    UserTcp tcp(stack_tcp, f);
     Peer rs(f);
     auto out = tcp.take_frames();
     REQUIRE(out.size() == 1);
@@ -434,7 +447,8 @@ TEST_CASE("IPv6: the same exchange, and nothing but this connection's segments l
 TEST_CASE("abort sends an RST with our sequence number", "[user_tcp]")
 {
     const TcpFlow f = flow4();
-    UserTcp tcp(f, TimePoint{});
+    LwipStack stack_tcp(TimePoint{});
+    UserTcp tcp(stack_tcp, f);
     Peer rs(f);
     tcp.on_frame(rs.syn_ack(f.isn));
     tcp.take_frames();
@@ -446,4 +460,95 @@ TEST_CASE("abort sends an RST with our sequence number", "[user_tcp]")
     CHECK(rst.tcp.seq == f.isn + 1);
     CHECK(tcp.end() == TcpEnd::Aborted);
     CHECK(tcp.closed());
+}
+
+TEST_CASE("many connections in one lwIP stack: each its own ISN, port, MAC, data and timers",
+          "[user_tcp][many]")
+{
+    TimePoint now{};
+    LwipStack stack(now);
+    // More connections than lwIP has netif numbers (254): they share one interface per
+    // local address. Two local IPv4 addresses and one IPv6, as on a director with two
+    // links.
+    constexpr int count = 300;
+    std::vector<TcpFlow> flows;
+    std::vector<std::unique_ptr<UserTcp>> tcps;
+    for (int i = 0; i < count; ++i) {
+        TcpFlow f = i % 3 == 2 ? flow6() : flow4();
+        if (i % 3 == 1)
+            f.local = ip("192.0.2.3");
+        f.isn = 0x9e3779b9u * static_cast<std::uint32_t>(i + 1);
+        f.local_port = static_cast<std::uint16_t>(40000 + i / 3);
+        const std::uint8_t last = static_cast<std::uint8_t>(i & 0xff);
+        const std::uint8_t rmac[6] = {2, 0, 0, 0, static_cast<std::uint8_t>(i >> 8), last};
+        f.remote_mac = MacAddress(rmac);
+        REQUIRE(stack.port_free(f.local, f.local_port));
+        flows.push_back(f);
+        tcps.push_back(std::make_unique<UserTcp>(stack, f));
+    }
+    CHECK(stack.connections() == count);
+    CHECK_FALSE(stack.port_free(flows[0].local, flows[0].local_port));
+    // A second connection from a bound address and port is lwIP's to refuse.
+    CHECK_THROWS(UserTcp(stack, flows[0]));
+    for (int i = 0; i < count; ++i) {
+        const auto out = tcps[i]->take_frames();
+        REQUIRE(out.size() == 1);
+        const Segment s = parse(out[0]);
+        CHECK(s.destination == flows[i].remote_mac);
+        CHECK(s.tcp.seq == flows[i].isn);
+        CHECK(s.tcp.source_port == flows[i].local_port);
+    }
+    // A frame is taken only by the connection its 4-tuple names: the SYN-ACK of one
+    // is refused by its neighbours.
+    CHECK_FALSE(tcps[3]->on_frame(Peer(flows[0]).syn_ack(flows[0].isn)));
+    // The last connection's realserver stalls; the others answer, last first.
+    for (int i = count - 2; i >= 0; --i)
+        CHECK(tcps[i]->on_frame(Peer(flows[i]).syn_ack(flows[i].isn)));
+    for (int i = 0; i < count - 1; ++i) {
+        CHECK(tcps[i]->established());
+        tcps[i]->take_frames();
+        const std::string request = "GET /" + std::to_string(i) + " HTTP/1.1\r\n\r\n";
+        CHECK(tcps[i]->send(bytes_of(request)) == request.size());
+        const auto out = tcps[i]->take_frames();
+        REQUIRE(out.size() == 1);
+        CHECK(parse(out[0]).data == request);
+        Peer rs(flows[i]);
+        CHECK(tcps[i]->on_frame(rs.segment(tcp_ack | tcp_psh, rs.next(), flows[i].isn + 1 + request.size(),
+                                           "reply " + std::to_string(i))));
+        CHECK(tcps[i]->take_received() == "reply " + std::to_string(i));
+    }
+    CHECK_FALSE(tcps[count - 1]->established());
+    // Connecting one forced ISN after another borrows lwIP's clock: the stalled SYN is
+    // still retransmitted on the real one (first RTO 300 ms scaled), not at once and not
+    // never.
+    tcps[count - 1]->take_frames();
+    for (auto& t : tcps)
+        t->take_frames();
+    now += 100ms;
+    stack.on_timer(now);
+    CHECK(tcps[count - 1]->take_frames().empty());
+    int retransmitted = 0;
+    for (int step = 0; step < 20 && retransmitted == 0; ++step) {
+        now += 50ms;
+        stack.on_timer(now);
+        for (const auto& frame : tcps[count - 1]->take_frames()) {
+            const Segment s = parse(frame);
+            CHECK(s.tcp.flags == tcp_syn);
+            CHECK(s.tcp.seq == flows[count - 1].isn);
+            CHECK(s.destination == flows[count - 1].remote_mac);
+            ++retransmitted;
+        }
+    }
+    CHECK(retransmitted == 1);
+    CHECK(now <= TimePoint{} + 600ms);
+    // Closing some leaves the others working, and the interfaces go with the last user.
+    for (int i = 0; i < count; i += 2)
+        tcps[i].reset();
+    CHECK(stack.connections() == count / 2);
+    Peer rs(flows[1]);
+    CHECK(tcps[1]->on_frame(rs.segment(tcp_ack | tcp_psh, rs.next() + 7, flows[1].isn + 1 + 17, "more")));
+    CHECK(tcps[1]->take_received() == "more");
+    tcps.clear();
+    CHECK(stack.connections() == 0);
+    CHECK(stack.withheld() == 0);
 }

@@ -15,47 +15,11 @@
 
 #include "vipcheck/error.hpp"
 
-// tcp_next_iss() below is lwIP 2.1's: another release may pick its ISN differently.
-static_assert(LWIP_VERSION_MAJOR == 2 && LWIP_VERSION_MINOR == 1, "the ISN glue knows lwIP 2.1's tcp_next_iss()");
-
 namespace vipcheck {
 
 namespace {
 
 constexpr std::uint8_t tcp_protocol = 6;
-constexpr auto lwip_tick = std::chrono::milliseconds(TCP_TMR_INTERVAL) / lwip_clock_speedup;
-
-// lwIP keeps its state in the process (pcb lists, netif list, its ISN counter), so the
-// glue keeps the little it must know about that state beside it: whether lwip_init()
-// ran, which connection is open, and the ISN lwIP handed out last. tcp_next_iss() is
-// `iss += tcp_ticks; return iss;` with iss starting at 6510: with tcp_ticks set to
-// (wanted - last) just before tcp_connect(), the ISN is the wanted one. No other pcb
-// is alive then, so nothing else reads tcp_ticks against the old value.
-struct LwipProcess {
-    bool initialised = false;
-    const UserTcp* active = nullptr;
-    std::uint32_t last_iss = 6510;
-};
-
-LwipProcess& lwip_process()
-{
-    static LwipProcess process;
-    return process;
-}
-
-ip_addr_t lwip_address(const IpAddress& a)
-{
-    ip_addr_t out{};
-    if (a.is_v4()) {
-        IP_SET_TYPE_VAL(out, IPADDR_TYPE_V4);
-        ip_2_ip4(&out)->addr = a.v4_network_order();
-    } else {
-        IP_SET_TYPE_VAL(out, IPADDR_TYPE_V6);
-        std::memcpy(ip_2_ip6(&out)->addr, a.data(), 16);
-        ip6_addr_clear_zone(ip_2_ip6(&out));
-    }
-    return out;
-}
 
 } // namespace
 
@@ -86,41 +50,8 @@ bool in_receive_space(std::uint32_t rcv_nxt, std::uint32_t seq)
     return behind < 0xffff || ahead < (1u << 30);
 }
 
-struct UserTcp::NetifBox {
-    netif lwip{};
-};
-
-// lwIP's C callbacks; `arg`/`state` is the UserTcp.
+// lwIP's C callbacks; `arg` is the UserTcp.
 struct UserTcp::Callbacks {
-    static UserTcp* self(netif* n) { return static_cast<UserTcp*>(n->state); }
-
-    static err_t emit(netif* n, pbuf* p)
-    {
-        std::vector<std::uint8_t> packet(p->tot_len);
-        pbuf_copy_partial(p, packet.data(), p->tot_len, 0);
-        self(n)->output(Bytes(packet));
-        return ERR_OK;
-    }
-    static err_t output4(netif* n, pbuf* p, const ip4_addr_t*) { return emit(n, p); }
-    static err_t output6(netif* n, pbuf* p, const ip6_addr_t*) { return emit(n, p); }
-
-    static err_t init(netif* n)
-    {
-        UserTcp* tcp = self(n);
-        n->name[0] = 'v';
-        n->name[1] = 'c';
-        n->mtu = tcp->flow_.mtu;
-#if LWIP_IPV6 && LWIP_ND6_ALLOW_RA_UPDATES
-        n->mtu6 = tcp->flow_.mtu;
-#endif
-        n->output = &Callbacks::output4;
-        n->output_ip6 = &Callbacks::output6;
-        // No NETIF_FLAG_ETHARP / IGMP / MLD: lwIP has no link layer here; the glue adds
-        // the Ethernet header to the realserver's MAC itself.
-        n->flags = 0;
-        return ERR_OK;
-    }
-
     static err_t connected(void* arg, tcp_pcb*, err_t)
     {
         auto* tcp = static_cast<UserTcp*>(arg);
@@ -163,39 +94,9 @@ struct UserTcp::Callbacks {
     }
 };
 
-UserTcp::UserTcp(const TcpFlow& flow, TimePoint now)
-    : flow_(flow), netif_(std::make_unique<NetifBox>()), next_tick_(now + lwip_tick)
+UserTcp::UserTcp(LwipStack& stack, const TcpFlow& flow) : stack_(stack), flow_(flow)
 {
-    LwipProcess& process = lwip_process();
-    if (process.active)
-        throw Error("internal: a second user-space TCP connection in one process");
-    if (!process.initialised) {
-        lwip_init();
-        process.initialised = true;
-    }
-    netif* n = &netif_->lwip;
-    if (flow.local.is_v4()) {
-        ip4_addr_t address{flow.local.v4_network_order()};
-        // Netmask 0: every destination is on this interface, so lwIP routes the VIP here.
-        ip4_addr_t any{0};
-        if (!netif_add(n, &address, &any, &any, this, &Callbacks::init, ip_input))
-            throw Error("lwIP could not add its interface");
-    } else {
-        if (!netif_add_noaddr(n, this, &Callbacks::init, ip_input))
-            throw Error("lwIP could not add its interface");
-        ip_addr_t address = lwip_address(flow.local);
-        s8_t index = -1;
-        if (netif_add_ip6_address(n, ip_2_ip6(&address), &index) != ERR_OK) {
-            netif_remove(n);
-            throw Error(fmt::format("lwIP could not take the address {}", flow.local.str()));
-        }
-        // Preferred at once: no duplicate address detection, which would send.
-        netif_ip6_addr_set_state(n, index, IP6_ADDR_PREFERRED);
-    }
-    netif_set_up(n);
-    netif_set_link_up(n);
-    process.active = this;
-
+    netif_ = stack_.attach(flow.local, flow.local_port, flow.remote, flow.remote_port, flow.mtu, *this);
     pcb_ = tcp_new_ip_type(flow.local.is_v4() ? IPADDR_TYPE_V4 : IPADDR_TYPE_V6);
     if (!pcb_) {
         release();
@@ -205,22 +106,25 @@ UserTcp::UserTcp(const TcpFlow& flow, TimePoint now)
     tcp_arg(pcb_, this);
     tcp_recv(pcb_, &Callbacks::received);
     tcp_err(pcb_, &Callbacks::failed);
-    tcp_bind_netif(pcb_, n);
-    const ip_addr_t local = lwip_address(flow.local);
-    const ip_addr_t remote = lwip_address(flow.remote);
-    err_t err = tcp_bind(pcb_, &local, flow.local_port);
-    if (err == ERR_OK) {
-        // lwIP's "iss" is the sequence number after the SYN: the SYN carries iss - 1.
-        tcp_ticks = flow.isn + 1 - process.last_iss;
-        err = tcp_connect(pcb_, &remote, flow.remote_port, &Callbacks::connected);
+    tcp_bind_netif(pcb_, netif_);
+    ip_addr_t local{};
+    if (flow.local.is_v4()) {
+        IP_SET_TYPE_VAL(local, IPADDR_TYPE_V4);
+        ip_2_ip4(&local)->addr = flow.local.v4_network_order();
+    } else {
+        IP_SET_TYPE_VAL(local, IPADDR_TYPE_V6);
+        std::memcpy(ip_2_ip6(&local)->addr, flow.local.data(), 16);
+        ip6_addr_clear_zone(ip_2_ip6(&local));
     }
+    err_t err = tcp_bind(pcb_, &local, flow.local_port);
+    if (err == ERR_OK)
+        err = static_cast<err_t>(stack_.connect_with_isn(pcb_, flow.remote, flow.remote_port, flow.isn, &Callbacks::connected));
     if (err != ERR_OK) {
         release();
         throw Error(fmt::format("lwIP could not open the connection to {} port {} (error {})", flow.remote.str(),
                                 flow.remote_port, static_cast<int>(err)));
     }
     const std::uint32_t isn = pcb_->lastack; // the SYN's sequence number
-    process.last_iss = isn + 1;
     if (isn != flow.isn) {
         // Never sent: the SYN with a guessable ISN stays here.
         release();
@@ -244,9 +148,9 @@ void UserTcp::release()
         tcp_abort(pcb_);
         pcb_ = nullptr;
     }
-    if (lwip_process().active == this) {
-        netif_remove(&netif_->lwip);
-        lwip_process().active = nullptr;
+    if (netif_) {
+        stack_.detach(flow_.local, flow_.local_port, flow_.remote, flow_.remote_port);
+        netif_ = nullptr;
     }
     out_.clear();
 }
@@ -296,17 +200,8 @@ bool UserTcp::on_frame(Bytes frame)
     partial_checksums_ += partial ? 1 : 0;
     ++frames_in_;
     // ip_input frees the pbuf whatever becomes of it.
-    netif_->lwip.input(p, &netif_->lwip);
+    netif_->input(p, netif_);
     return true;
-}
-
-void UserTcp::on_timer(TimePoint now)
-{
-    // A late wake-up runs the missed ticks at once, as a slow embedded loop would.
-    while (now >= next_tick_) {
-        tcp_tmr();
-        next_tick_ += lwip_tick;
-    }
 }
 
 void UserTcp::output(Bytes packet)

@@ -6,6 +6,10 @@
 // and handed frames, and it hands back the frames to send, so every path through it is
 // unit-tested with crafted frames.
 //
+// Many connections share the process's one lwIP instance (LwipStack), each on its own
+// pcb: a frame is offered to the connection its 4-tuple names, and lwIP's output comes
+// back to the connection by the same 4-tuple.
+//
 // What the glue adds to lwIP, and why:
 //  - the ISN and the source port are this run's random nonce (vipcheck(7), REPLIES: a reply must
 //    echo it). lwIP 2.1.3's own ISN is 6510 plus its tick count, which anyone can guess;
@@ -28,9 +32,8 @@
 #include "vipcheck/address.hpp"
 #include "vipcheck/frames.hpp"
 #include "vipcheck/packet.hpp"
+#include "vip_http/lwip_stack.hpp"
 #include "vip_http/relay.hpp"
-
-struct tcp_pcb; // lwIP
 
 namespace vipcheck {
 
@@ -61,9 +64,10 @@ class UserTcp final : public ByteStream {
 public:
     using TimePoint = std::chrono::steady_clock::time_point;
 
-    // Opens the connection: the SYN is in take_frames(). One UserTcp per process at a
-    // time: lwIP's state is the process's. Throws Error if lwIP will not connect.
-    UserTcp(const TcpFlow& flow, TimePoint now);
+    // Opens the connection on `stack`, which must outlive it: the SYN is in
+    // take_frames(). Throws Error if lwIP will not connect (the local port is taken:
+    // ask stack.port_free() first).
+    UserTcp(LwipStack& stack, const TcpFlow& flow);
     // Aborts the connection if it is still open (the RST goes nowhere: call abort() and
     // send take_frames() first to tell the realserver).
     ~UserTcp();
@@ -73,9 +77,10 @@ public:
     // Offers a captured Ethernet frame. True if it is a segment of this connection; it
     // is then fed to lwIP. Everything else is left alone.
     bool on_frame(Bytes frame);
-    // Runs lwIP's timers due at `now`.
-    void on_timer(TimePoint now);
-    TimePoint next_timer() const { return next_tick_; }
+    // Runs lwIP's timers due at `now`: every connection's, they are one clock.
+    void on_timer(TimePoint now) { stack_.on_timer(now); }
+    TimePoint next_timer() const { return stack_.next_timer(); }
+    const TcpFlow& flow() const { return flow_; }
     // Frames lwIP wants sent, in order, with Ethernet headers.
     std::vector<Frame> take_frames();
 
@@ -103,19 +108,18 @@ public:
     int partial_checksums() const { return partial_checksums_; }
     int frames_out_of_window() const { return out_of_window_; }
 
-    // Plumbing for lwIP's C callbacks (user_tcp.cpp); not for callers.
+    // Plumbing for lwIP's C callbacks (user_tcp.cpp) and LwipStack; not for callers.
     struct Callbacks;
+    void output(Bytes ip_packet);
 
 private:
     bool mine(const IpPacket& ip, Bytes tcp) const;
-    void release(); // frees the pcb (without a word to the peer) and the interface
-    void output(Bytes ip_packet);
+    void release(); // frees the pcb (without a word to the peer) and its place in the stack
 
+    LwipStack& stack_;
     TcpFlow flow_;
-    struct NetifBox;
-    std::unique_ptr<NetifBox> netif_;
+    ::netif* netif_ = nullptr;
     ::tcp_pcb* pcb_ = nullptr;
-    TimePoint next_tick_;
     std::vector<Frame> out_;
     std::string received_;
     bool established_ = false;

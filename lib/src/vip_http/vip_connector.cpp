@@ -302,7 +302,7 @@ private:
         flow.isn = c.nonce.isn;
         flow.ttl = c.ttl;
         flow.mtu = static_cast<std::uint16_t>(std::clamp(plan_.route.interface.mtu, 576u, 9000u));
-        tcp_ = std::make_unique<UserTcp>(flow, now);
+        tcp_ = std::make_unique<UserTcp>(stack_, flow);
         syn_at_ = now;
         trace_.step("tcp", "connect {} port {} -> {} port {} at {}, ttl {}, isn {}", c.source.str(), flow.local_port,
                     c.vip.str(), c.port, c.remote_mac.str(), c.ttl, flow.isn);
@@ -341,6 +341,9 @@ private:
     Clock::time_point next_request_;
     int requests_ = 0;
 
+    // The process's lwIP, for this run's one connection; before tcp_, which detaches
+    // from it.
+    LwipStack stack_{Clock::now()};
     std::unique_ptr<UserTcp> tcp_;
     std::optional<Clock::time_point> syn_at_;
     std::optional<Clock::time_point> established_at_;
