@@ -46,7 +46,7 @@ CurlGlobal::~CurlGlobal()
 }
 
 Transfer::Transfer(int number, const char* tool, const HttpOptions& o, const Trace& trace, CURLM* multi,
-                   Clock::time_point deadline, Connector* connector)
+                   Clock::time_point deadline, Connection* connector)
     : number_(number), options_(o), trace_(trace), multi_(multi), connector_(connector), easy_(curl_easy_init())
 {
     if (!easy_)

@@ -56,10 +56,11 @@ void set_curl_option(CURL* easy, CURLoption option, T value)
         throw Error(fmt::format("libcurl rejected option {}: {}", static_cast<int>(option), curl_easy_strerror(rc)));
 }
 
-// What the transfer loop needs of a transport other than libcurl's own sockets.
-class Connector {
+// What a transfer needs of a transport other than libcurl's own sockets, every part of
+// it without blocking, so that many run in one loop (vipcheckd's HttpFleet).
+class Connection {
 public:
-    virtual ~Connector() = default;
+    virtual ~Connection() = default;
     // Called for each transfer's handle before it starts (socket callbacks).
     virtual void configure(CURL* easy) = 0;
     // Descriptors to wait on beside libcurl's, and the latest time to wake up.
@@ -71,10 +72,18 @@ public:
     // transfer (a refused or unanswered connection, which libcurl sees only as a socket
     // that closed). nullopt: libcurl's result stands.
     virtual std::optional<Judgement> verdict() const = 0;
-    // Ends the connection once the verdict is in: a clean close, within a bound.
-    virtual void close(const SignalWatch& signals) = 0;
+    // Ends the connection once the verdict is in, one step per call (after service()):
+    // true once nothing of it is left open, or its time is up.
+    virtual bool close_step(Clock::time_point now) = 0;
     // The connection's own words in the verdict line and its own JSON members.
     virtual void describe(Outcome& out) const = 0;
+};
+
+// A Connection that a one-shot tool's loop drives, and closes by itself.
+class Connector : public Connection {
+public:
+    // Ends the connection once the verdict is in: a clean close, within a bound.
+    virtual void close(const SignalWatch& signals) = 0;
 };
 
 // One request and what came back. Its address is handed to libcurl's callbacks, so
@@ -83,7 +92,7 @@ class Transfer {
 public:
     // `tool` names the User-Agent. `connector` may be null: libcurl's own socket.
     Transfer(int number, const char* tool, const HttpOptions& o, const Trace& trace, CURLM* multi,
-             Clock::time_point deadline, Connector* connector);
+             Clock::time_point deadline, Connection* connector);
     ~Transfer();
     Transfer(const Transfer&) = delete;
     Transfer& operator=(const Transfer&) = delete;
@@ -115,7 +124,7 @@ private:
     const HttpOptions& options_;
     const Trace& trace_;
     CURLM* multi_;
-    Connector* connector_;
+    Connection* connector_;
     EasyHandle easy_;
     bool added_ = false;
     bool done_ = false;

@@ -7,6 +7,7 @@
 
 #include "http/http_transport.hpp"
 #include "vipcheck/options.hpp"
+#include "vipcheck/route.hpp"
 #include "vipcheck/trace.hpp"
 
 namespace vipcheck {
@@ -15,5 +16,9 @@ namespace vipcheck {
 // at the realserver's MAC. Opens its link (CAP_NET_RAW) on construction.
 std::unique_ptr<Connector> make_vip_connector(const ProbeOptions& probe, const Trace& trace,
                                               Clock::time_point deadline);
+
+// Whether `address` is one of this host's (a director holding the VIP drops the
+// realserver's answers from it as martians; one that does not would reset them).
+bool holds_address(RouteLookup& routes, const IpAddress& address);
 
 } // namespace vipcheck
