@@ -130,10 +130,10 @@ TEST_CASE("config: a bad file is one message naming the line, the target and the
     const std::string head = "targets:\n  - name: rs1\n";
     CHECK(error_of(head + "    kind: icmp\n    vip: 192.0.2.20\n    rip: 192.0.2.11\n    colour: red\n") ==
           "t.yaml:6: target 'rs1': unknown field 'colour' (known: name, kind, vip, rip, port, interface, source, "
-          "mac, attempts, ttl, encap, encap_port, arp_leak, interval, timeout; for kind mgmt-http: url, "
+          "mac, attempts, ttl, encap, encap_port, arp_leak, interval, timeout; for kinds mgmt-http and http: url, "
           "expect_status, expect_body, digest, max_body, host, method, header, ca, cert, key, insecure, follow)");
     CHECK(error_of(head + "    kind: ping\n    vip: 192.0.2.20\n    rip: 192.0.2.11\n") ==
-          "t.yaml:3: target 'rs1': field 'kind': unknown kind 'ping' (known: icmp, syn, arp, mgmt-http)");
+          "t.yaml:3: target 'rs1': field 'kind': unknown kind 'ping' (known: icmp, syn, arp, mgmt-http, http)");
     const auto bad_vip = error_of(head + "    kind: icmp\n    vip: 192.0.2.300\n    rip: 192.0.2.11\n");
     CHECK(bad_vip == "t.yaml:4: target 'rs1': field 'vip': '192.0.2.300' is not an IPv4 or IPv6 address");
     CHECK(error_of(head + "    kind: icmp\n    rip: 192.0.2.11\n") == "t.yaml:2: target 'rs1': missing field 'vip'");

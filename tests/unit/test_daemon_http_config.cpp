@@ -129,7 +129,7 @@ TEST_CASE("mgmt-http: a refused value is mgmt-http-check's message at the field'
           "h.yaml:6: target 'm': field 'ttl': kind mgmt-http connects from the kernel's own TCP to the rip: it has "
           "no 'ttl'");
     CHECK(error_of("targets:\n  - {name: i, kind: icmp, vip: 192.0.2.20, rip: 192.0.2.11,\n     expect_status: 200}\n") ==
-          "h.yaml:3: target 'i': field 'expect_status': 'expect_status' belongs to kind mgmt-http");
+          "h.yaml:3: target 'i': field 'expect_status': 'expect_status' belongs to kinds mgmt-http and http");
     CHECK(error_of(head + url + "    timeout: 6s\n") == "h.yaml:2: target 'm': timeout 6s is longer than its interval 5s");
 }
 

@@ -15,6 +15,7 @@
 #include "daemon/service_round.hpp"
 #include "daemon/state_files.hpp"
 #include "http/http_fleet.hpp"
+#include "vip_http/vip_links.hpp"
 #include "vipcheck/error.hpp"
 #include "vipcheck/privilege.hpp"
 #include "vipcheck/probe_loop.hpp"
@@ -79,6 +80,7 @@ public:
           signals_(signals),
           loop_(limits(config), trace_),
           http_(limits(config), tool, trace_),
+          vip_(trace_),
           summary_(describe_config(config))
     {
         const Moment now = moment_now();
@@ -96,9 +98,22 @@ private:
     void submit(const ScheduledTarget& t, TimePoint now)
     {
         if (t.config.http)
-            http_.submit(t.id, t.config.http->options, t.config.options.target.rip, now);
+            http_.submit(t.id, t.config.http->options, t.config.options.target.rip, now, connection(t));
         else
             loop_.submit(t.id, *t.config.kind->kind, t.config.options, now);
+    }
+    // Kind http's connection to the VIP, planned now (its capture opens with the
+    // privilege a --once round drops after submitting); a target that cannot run
+    // gets its reason as its error verdict when it starts.
+    HttpFleet::ConnectionFactory connection(const ScheduledTarget& t)
+    {
+        if (!t.config.kind->at_vip)
+            return {};
+        try {
+            return vip_.prepare(t.config.options);
+        } catch (const std::exception& e) {
+            return [why = std::string(e.what())](TimePoint) -> std::unique_ptr<Connection> { throw Error(why); };
+        }
     }
     void collect();
     void reload(Moment now);
@@ -110,7 +125,10 @@ private:
     Trace trace_;
     const SignalWatch& signals_;
     ProbeLoop loop_;
-    HttpFleet http_; // kind mgmt-http, on the same poll
+    HttpFleet http_; // kinds mgmt-http and http, on the same poll
+    // Kind http's captures and its one lwIP stack. After http_: the fleet's checks hold
+    // connections that leave its demultiplexers when they go.
+    VipLinks vip_;
     Scheduler scheduler_;
     DaemonMetrics status_;
     std::optional<StateFiles> state_files_;
@@ -223,6 +241,7 @@ int Daemon::run()
             for (const ScheduledTarget* t : scheduler_.take_due(now))
                 submit(*t, now);
         loop_.run(now);
+        vip_.run();
         http_.run(now);
         collect();
         if (options_.once && loop_.idle() && http_.idle())
@@ -236,6 +255,7 @@ int Daemon::run()
             fds.push_back({endpoint_->fd(), POLLIN, 0});
         loop_.poll_fds(fds);
         http_.poll_fds(fds);
+        vip_.poll_fds(fds);
         TimePoint wake = std::min(loop_.next_wakeup(), http_.next_wakeup());
         if (!options_.once)
             wake = std::min(wake, scheduler_.next_due());

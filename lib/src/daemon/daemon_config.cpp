@@ -19,6 +19,7 @@
 #include "daemon/config_reader.hpp"
 #include "daemon/services_config.hpp"
 #include "daemon/yaml_tree.hpp"
+#include "vip_http/vip_http.hpp"
 
 namespace vipcheck {
 
@@ -33,6 +34,7 @@ const std::vector<KindEntry>& probe_kinds()
         {"syn", PortUse::Required, &syn},
         {"arp", PortUse::None, &arp},
         {"mgmt-http", PortUse::None, nullptr},
+        {"http", PortUse::None, nullptr, true},
     };
     return kinds;
 }
@@ -73,7 +75,10 @@ struct HttpOptionName {
     std::string_view option;
     const char* field;
 };
-constexpr std::array<HttpOptionName, 15> http_option_names{{
+constexpr std::array<HttpOptionName, 18> http_option_names{{
+    {"--ttl", "ttl"},
+    {"--mac", "mac"},
+    {"--vip", "vip"},
     {"--expect-status", "expect_status"},
     {"--expect-body", "expect_body"},
     {"--max-body", "max_body"},
@@ -126,7 +131,9 @@ void read_http_settings(const Reader& r, const YamlNode& map, const std::string&
     const YamlNode* url = get("url");
     if (!url)
         r.fail(map, fmt::format("{}: missing field 'url' (such as http://{{rip}}:8080/health)", who));
-    http.url = url_with_rip(r.scalar(*url, field("url")), out.options.target.rip);
+    const bool at_vip = out.kind->at_vip;
+    // Kind http's URL names the VIP, which the connection goes to; {rip} is mgmt-http's.
+    http.url = at_vip ? r.scalar(*url, field("url")) : url_with_rip(r.scalar(*url, field("url")), out.options.target.rip);
     for (const auto& [key, text] : {std::pair<const char*, std::string*>{"method", &a.method},
                                     {"expect_status", &a.expect_status},
                                     {"expect_body", &a.expect_body},
@@ -157,14 +164,36 @@ void read_http_settings(const Reader& r, const YamlNode& map, const std::string&
     common.interface = o.interface;
     common.source = o.source ? o.source->str() : "";
     common.attempts = o.attempts;
+    std::optional<ProbeOptions> probe; // kind http's, vip-http-check's reading
     try {
         auto options = std::make_shared<HttpOptions>(make_http_options(common, a, {http.url}));
         options->timeout = o.timeout;
+        if (at_vip) {
+            // vip-http-check's own reading of the URL, the RIP and the probe options
+            // (check_target_rules included), from the file's typed values spelt back.
+            common.mac = o.mac ? o.mac->str() : "";
+            common.ttl = o.ttl;
+            VipHttpPositionals positionals;
+            positionals.url = {http.url};
+            positionals.rip = o.target.rip;
+            probe = vip_http_probe_options(common, positionals, options->target);
+            probe->timeout = o.timeout;
+            vip_http_request(*options);
+        }
         http.options = std::move(options);
     } catch (const Error& e) {
         const auto [message, key] = config_words(e.what());
         const YamlNode* at = key ? get(key) : nullptr;
+        // "give a name with host" in a message about the URL: the URL is at fault.
+        if (!at && message.find("URL") != std::string::npos)
+            at = get("url");
         r.fail(at ? *at : map, fmt::format("{}: {}", who, message));
+    }
+    if (probe) {
+        if (const YamlNode* vip = get("vip"); vip && !(o.target.vip == probe->target.vip))
+            r.fail(*vip, fmt::format("{}: {} is not the URL's host {}: the URL names the VIP", field("vip"),
+                                     o.target.vip.str(), probe->target.vip.str()));
+        out.options = *probe;
     }
     out.http = std::move(http);
 }
@@ -242,6 +271,7 @@ const std::set<std::string> target_keys{"name",    "kind", "vip",      "rip",   
                                         "source",  "mac",  "attempts", "ttl",        "encap",    "encap_port",
                                         "arp_leak", "interval", "timeout"};
 const std::set<std::string> frame_only_keys{"vip", "port", "mac", "ttl", "encap", "encap_port", "arp_leak"};
+const std::set<std::string> vip_http_refused_keys{"port", "encap", "encap_port", "arp_leak"};
 
 TargetConfig read_target(const Reader& r, const YamlNode& t, std::size_t index, const DaemonConfig& defaults)
 {
@@ -271,7 +301,7 @@ TargetConfig read_target(const Reader& r, const YamlNode& t, std::size_t index, 
         if (!target_keys.contains(entry.key) && !is_http_key(entry.key))
             r.fail_at(entry.line, fmt::format("{}: unknown field '{}' (known: name, kind, vip, rip, port, interface, "
                                               "source, mac, attempts, ttl, encap, encap_port, arp_leak, interval, "
-                                              "timeout; for kind mgmt-http: url, expect_status, expect_body, digest, "
+                                              "timeout; for kinds mgmt-http and http: url, expect_status, expect_body, digest, "
                                               "max_body, host, method, header, ca, cert, key, insecure, follow)",
                                               who, entry.key));
     if (!r.find(t, "kind"))
@@ -292,13 +322,19 @@ TargetConfig read_target(const Reader& r, const YamlNode& t, std::size_t index, 
 
     // A field of the other family of kinds is a mistake, not a setting to ignore.
     const bool http = !out.kind->kind;
+    const bool at_vip = out.kind->at_vip;
     for (const auto& entry : t.entries) {
-        if (http && frame_only_keys.contains(entry.key))
+        if (at_vip && vip_http_refused_keys.contains(entry.key))
+            r.fail_at(entry.line, fmt::format("{}: kind http {}", field(entry.key.c_str()),
+                                              entry.key == "port" ? "takes the port from its url"
+                                                                  : "connects to the VIP on this link: no tunnel, no "
+                                                                    "ARP-leak test"));
+        else if (http && !at_vip && frame_only_keys.contains(entry.key))
             r.fail_at(entry.line, fmt::format("{}: kind mgmt-http connects from the kernel's own TCP to the rip: "
                                               "it has no '{}'",
                                               field(entry.key.c_str()), entry.key));
         if (!http && is_http_key(entry.key))
-            r.fail_at(entry.line, fmt::format("{}: '{}' belongs to kind mgmt-http", field(entry.key.c_str()),
+            r.fail_at(entry.line, fmt::format("{}: '{}' belongs to kinds mgmt-http and http", field(entry.key.c_str()),
                                               entry.key));
     }
     for (const char* required : {"vip", "rip"})
@@ -308,7 +344,7 @@ TargetConfig read_target(const Reader& r, const YamlNode& t, std::size_t index, 
     // Each value straight into its typed field; what the values may be together is the
     // tools' own rule, check_target_rules (mgmt-http-check's make_http_options for HTTP).
     ProbeOptions& o = out.options;
-    if (!http)
+    if (get("vip") && (!http || at_vip))
         o.target.vip = r.address(*get("vip"), field("vip"));
     o.target.rip = r.address(*get("rip"), field("rip"));
     if (const YamlNode* n = get("port")) {

@@ -23,16 +23,20 @@ namespace vipcheck {
 struct KindEntry {
     std::string_view name;
     PortUse ports;
-    // The frame-based probe the ProbeLoop runs; null for mgmt-http, which the HttpFleet
-    // runs from TargetConfig::http.
+    // The frame-based probe the ProbeLoop runs; null for the HTTP kinds, which the
+    // HttpFleet runs from TargetConfig::http.
     const ProbeKind* kind;
+    // Kind http: the HTTP check at the VIP over a user-space TCP connection to the
+    // realserver's MAC (vip_links.hpp); mgmt-http's connects to the rip itself.
+    bool at_vip = false;
 };
 const std::vector<KindEntry>& probe_kinds();
 
-// A mgmt-http target's request, as mgmt-http-check's options would say it.
+// An HTTP target's request, as mgmt-http-check's (kind mgmt-http) or vip-http-check's
+// (kind http) options would say it.
 struct HttpSettings {
     HttpArgs args;   // the tool's option values as the file wrote them
-    std::string url; // the file's url with {rip} replaced
+    std::string url; // the file's url, with {rip} replaced for kind mgmt-http
     // make_http_options of the above and of the target's timeout, attempts, interface
     // and source: checked once when the file is read, shared by every run. Not compared:
     // it is a function of what is.
@@ -51,7 +55,7 @@ struct TargetConfig {
     ProbeOptions options;
     Duration interval = std::chrono::seconds(5);
     std::string service; // the service that made it from one of its planes, else empty
-    std::optional<HttpSettings> http; // set for kind mgmt-http only
+    std::optional<HttpSettings> http; // set for kinds mgmt-http and http only
 
     // Every setting, resolved: equal targets probe the same way, so a reload keeps the
     // state of a target that compares equal to its old self.

@@ -16,6 +16,9 @@ namespace vipcheck {
 struct HttpFleet::Check {
     std::uint64_t id;
     std::shared_ptr<const HttpOptions> options;
+    // Kind http's connection; the transfers use it, so it is declared before them.
+    std::unique_ptr<Connection> connection;
+    bool judged = false; // the verdict is in; the connection is closing
     TimePoint start;
     TimePoint deadline;
     Clock::duration spacing; // between attempt starts
@@ -64,10 +67,10 @@ HttpFleet::HttpFleet(const LoopLimits& limits, const char* tool, const Trace& tr
 HttpFleet::~HttpFleet() = default;
 
 void HttpFleet::submit(std::uint64_t id, std::shared_ptr<const HttpOptions> options, const IpAddress& realserver,
-                       TimePoint)
+                       TimePoint, ConnectionFactory connection)
 {
     const std::uint64_t ticket = next_ticket_++;
-    waiting_.emplace(ticket, Waiting{id, std::move(options)});
+    waiting_.emplace(ticket, Waiting{id, std::move(options), std::move(connection)});
     pacer_.enqueue(RealserverKey(realserver), ticket);
 }
 
@@ -103,6 +106,15 @@ void HttpFleet::poll_fds(std::vector<pollfd>& fds)
         fds.push_back({fd, events, 0});
     }
     polled_count_ = fds.size() - polled_from_;
+    // The connections' own descriptors (the relay to libcurl): their events need no
+    // telling, each run() services every connection.
+    for (const auto& [ticket, c] : checks_)
+        if (c->connection && !c->failure)
+            for (const auto& w : c->connection->wait_fds())
+                fds.push_back({w.fd,
+                               static_cast<short>(((w.events & CURL_WAIT_POLLIN) ? POLLIN : 0) |
+                                                  ((w.events & CURL_WAIT_POLLOUT) ? POLLOUT : 0)),
+                               0});
 }
 
 void HttpFleet::polled(const std::vector<pollfd>& fds)
@@ -133,6 +145,13 @@ void HttpFleet::start(Waiting w, TimePoint now)
     check->start = now;
     check->deadline = now + std::chrono::duration_cast<Clock::duration>(o.timeout);
     check->spacing = std::chrono::duration_cast<Clock::duration>(o.timeout) / o.attempts;
+    if (w.connection) {
+        try {
+            check->connection = w.connection(check->deadline);
+        } catch (const std::exception& e) {
+            check->failure = e.what();
+        }
+    }
     trace_.step("target", "#{} {} {}{}, deadline {}, {} attempt{}", w.id, o.method == HttpMethod::Head ? "HEAD" : "GET",
                 o.target.url, o.target.connect_to.empty() ? "" : " connecting to " + o.target.connect_to,
                 format_duration(o.timeout), o.attempts, o.attempts == 1 ? "" : "s");
@@ -147,7 +166,8 @@ void HttpFleet::start_attempts(Check& c, TimePoint now)
         trace_.step("attempt", "#{} {} of {}", c.id, number, c.options->attempts);
         try {
             c.attempts.push_back(
-                std::make_unique<Transfer>(number, tool_, *c.options, trace_, multi_.get(), c.deadline, nullptr));
+                std::make_unique<Transfer>(number, tool_, *c.options, trace_, multi_.get(), c.deadline,
+                                           c.connection.get()));
         } catch (const std::exception& e) {
             c.failure = e.what();
             return;
@@ -174,6 +194,11 @@ void HttpFleet::read_done()
         auto* attempt = static_cast<Transfer*>(priv);
         // `msg` is invalid once the handle leaves the multi handle in finish().
         Judgement j = attempt->finish(code);
+        // As in run_http_check: a refused or unanswered connection reaches libcurl only
+        // as a socket that closed, and the connection knows better.
+        if (c.connection)
+            if (auto proven = c.connection->verdict())
+                j = std::move(*proven);
         trace_.step("verdict", "#{} attempt {}: {} {}", c.id, attempt->number(), token(j.verdict), j.detail);
         if (c.verdict && conclusive(c.verdict->verdict))
             continue;
@@ -192,7 +217,12 @@ void HttpFleet::finish(Check& c, TimePoint now)
         r.outcome.verdict = Verdict::Error;
         r.outcome.detail = *c.failure;
     } else {
+        // Nothing came back from libcurl in time: the connection may know why.
+        if (!c.verdict && c.connection)
+            c.verdict = c.connection->verdict();
         r.outcome = http_result(*c.options, c.verdict, c.decided, c.attempts.size(), to_ms(now - c.start)).outcome;
+        if (c.connection)
+            c.connection->describe(r.outcome);
     }
     for (const auto& a : c.attempts)
         by_easy_.erase(a->easy());
@@ -206,8 +236,12 @@ void HttpFleet::run(TimePoint now)
         if (!node.empty())
             start(std::move(node.mapped()), now);
     }
-    for (auto& [ticket, c] : checks_)
-        start_attempts(*c, now);
+    for (auto& [ticket, c] : checks_) {
+        if (!c->judged)
+            start_attempts(*c, now);
+        if (c->connection && !c->failure)
+            service(*c, now);
+    }
 
     int running = 0;
     const auto events = std::move(events_);
@@ -226,12 +260,29 @@ void HttpFleet::run(TimePoint now)
 
     const TimePoint end = Clock::now();
     for (auto it = checks_.begin(); it != checks_.end();) {
-        if (it->second->over(end)) {
-            finish(*it->second, end);
+        Check& c = *it->second;
+        if (!c.judged && c.over(end))
+            c.judged = true;
+        // What libcurl wrote in this run goes out now, not after the next poll.
+        if (c.connection && !c.failure)
+            service(c, end);
+        // The connection is closed before the verdict is told, as vip-http-check does,
+        // so that a check leaves no connection behind on the realserver.
+        if (c.judged && (!c.connection || c.failure || c.connection->close_step(end))) {
+            finish(c, end);
             it = checks_.erase(it);
         } else {
             ++it;
         }
+    }
+}
+
+void HttpFleet::service(Check& c, TimePoint now)
+{
+    try {
+        c.connection->service(now);
+    } catch (const std::exception& e) {
+        c.failure = e.what();
     }
 }
 
@@ -243,8 +294,11 @@ std::vector<ProbeResult> HttpFleet::take_results()
 TimePoint HttpFleet::next_wakeup() const
 {
     TimePoint next = std::min(pacer_.next_start(), timer_.value_or(TimePoint::max()));
-    for (const auto& [ticket, c] : checks_)
-        next = std::min({next, c->deadline, c->next_attempt()});
+    for (const auto& [ticket, c] : checks_) {
+        next = std::min({next, c->deadline, c->judged ? TimePoint::max() : c->next_attempt()});
+        if (c->connection && !c->failure)
+            next = std::min(next, c->connection->next_wakeup(c->deadline));
+    }
     return next;
 }
 

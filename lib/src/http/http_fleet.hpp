@@ -10,6 +10,7 @@
 #include <poll.h>
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -27,6 +28,11 @@ namespace vipcheck {
 
 class HttpFleet {
 public:
+    // Makes a check's connection (kind http: the user-space TCP connection to the VIP,
+    // vip_links.hpp) for a check that ends at `deadline`. Throws Error: the check's
+    // verdict is then error.
+    using ConnectionFactory = std::function<std::unique_ptr<Connection>(TimePoint deadline)>;
+
     // `tool` names the User-Agent.
     HttpFleet(const LoopLimits& limits, const char* tool, const Trace& trace);
     ~HttpFleet();
@@ -35,9 +41,11 @@ public:
 
     // Queues one check of `options` (kept alive by the fleet while it runs); it starts
     // when pacing allows, its timeout counted from then. `realserver` is the address
-    // the per-realserver pace counts.
+    // the per-realserver pace counts. With `connection`, each check's transfers go over
+    // the connection it makes rather than libcurl's own socket, and the check ends once
+    // that connection is closed too.
     void submit(std::uint64_t id, std::shared_ptr<const HttpOptions> options, const IpAddress& realserver,
-                TimePoint now);
+                TimePoint now, ConnectionFactory connection = {});
     // Starts what pacing allows, lets libcurl act on what the last poll saw and on its
     // timer, and ends the checks that are decided or out of time. Never blocks.
     void run(TimePoint now);
@@ -57,12 +65,14 @@ private:
     struct Waiting {
         std::uint64_t id;
         std::shared_ptr<const HttpOptions> options;
+        ConnectionFactory connection;
     };
 
     void start(Waiting w, TimePoint now);
     void start_attempts(Check& c, TimePoint now);
     void read_done();
     void finish(Check& c, TimePoint now);
+    void service(Check& c, TimePoint now);
     static int on_socket(CURL* easy, curl_socket_t fd, int what, void* user, void* socket_data);
     static int on_timer(CURLM* multi, long timeout_ms, void* user);
 

@@ -57,13 +57,8 @@ ProbeOptions vip_http_probe_options(const CommonOptions& common, const VipHttpPo
     return probe;
 }
 
-namespace {
-
-HttpResult run_vip_http(const char* tool, CommandLine& cli, HttpArgs& args, const SignalWatch& signals)
+void vip_http_request(HttpOptions& http)
 {
-    const VipHttpPositionals positionals = split_vip_http_positionals(cli.positionals(), cli.common().vip);
-    HttpOptions http = make_http_options(cli.common(), args, positionals.url);
-    const ProbeOptions probe = vip_http_probe_options(cli.common(), positionals, http.target);
     // One connection per run: TCP itself retransmits what is lost.
     http.attempts = 1;
     // The realserver closes first, so that its side of the connection ends in
@@ -72,6 +67,16 @@ HttpResult run_vip_http(const char* tool, CommandLine& cli, HttpArgs& args, cons
             return h.size() >= 11 && strncasecmp(h.c_str(), "connection:", 11) == 0;
         }))
         http.headers.push_back("Connection: close");
+}
+
+namespace {
+
+HttpResult run_vip_http(const char* tool, CommandLine& cli, HttpArgs& args, const SignalWatch& signals)
+{
+    const VipHttpPositionals positionals = split_vip_http_positionals(cli.positionals(), cli.common().vip);
+    HttpOptions http = make_http_options(cli.common(), args, positionals.url);
+    const ProbeOptions probe = vip_http_probe_options(cli.common(), positionals, http.target);
+    vip_http_request(http);
 
     const Trace trace(tool, http.output.verbose);
     const Clock::time_point origin = process_deadline_origin(http.timeout);

@@ -33,6 +33,10 @@ VipHttpPositionals split_vip_http_positionals(const std::vector<std::string>& po
 ProbeOptions vip_http_probe_options(const CommonOptions& common, const VipHttpPositionals& positionals,
                                     const HttpTarget& url);
 
+// What vip-http-check asks of the HTTP request, whoever runs it: one transfer (TCP itself
+// retransmits what is lost) and "Connection: close" unless a header says otherwise.
+void vip_http_request(HttpOptions& http);
+
 // vip-http-check's command line: its synopsis and the options it accepts (the HTTP
 // ones, and the VIP probes' but --attempts and --encap).
 CommandSpec vip_http_command();

@@ -1,0 +1,164 @@
+#include "vip_http/vip_links.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "vip_http/vip_connection.hpp"
+#include "vip_http/vip_connector.hpp"
+#include "vipcheck/demux.hpp"
+#include "vipcheck/engine.hpp"
+#include "vipcheck/error.hpp"
+
+namespace vipcheck {
+
+namespace {
+
+std::uint64_t port_key(int ifindex, std::uint16_t port)
+{
+    return (static_cast<std::uint64_t>(static_cast<std::uint32_t>(ifindex)) << 16) | port;
+}
+
+std::string rip_key(int ifindex, const IpAddress& rip)
+{
+    return std::to_string(ifindex) + "/" + address_key(rip);
+}
+
+// Every frame a connection may need, on an interface whose MAC is `mac`: neighbour
+// answers, and TCP and ICMP to us. The TCP of the director's own other connections
+// passes too (the kernel filter cannot know the random ports); the demultiplexer drops
+// it after a lookup.
+std::string capture_filter(const MacAddress& mac)
+{
+    return fmt::format("arp or (icmp6 and ip6[6] == 58 and ip6[40] == 136) or "
+                       "(ether dst {} and (tcp or icmp or (ip6 and ip6[6] == 6) or (ip6 and ip6[6] == 58)))",
+                       mac.str());
+}
+
+} // namespace
+
+struct VipLinks::Capture {
+    Link link;
+};
+
+// A connection made by prepare()'s factory: the VipConnection and its places in the
+// demultiplexers, which it leaves when the fleet drops it.
+struct VipLinks::Linked final : Connection {
+    Linked(VipLinks& owner, std::shared_ptr<const ProbeOptions> o, const ProbeContext& context, std::uint16_t mtu,
+           Link& link, TimePoint deadline)
+        : links(owner),
+          options(std::move(o)),
+          ifindex(context.ifindex),
+          connection(*options, context, mtu, owner.stack_, [&link](const Frame& f) { link.send(f); }, owner.trace_,
+                     deadline)
+    {
+        links.by_port_.emplace(port_key(ifindex, context.nonce.source_port), &connection);
+        if (!options->mac)
+            links.by_rip_.emplace(rip_key(ifindex, context.rip), &connection);
+    }
+    ~Linked() override
+    {
+        links.by_port_.erase(port_key(ifindex, connection.context().nonce.source_port));
+        const auto [first, last] = links.by_rip_.equal_range(rip_key(ifindex, connection.context().rip));
+        for (auto it = first; it != last; ++it)
+            if (it->second == &connection) {
+                links.by_rip_.erase(it);
+                break;
+            }
+    }
+
+    void configure(CURL* easy) override { connection.configure(easy); }
+    std::vector<curl_waitfd> wait_fds() override { return connection.wait_fds(); }
+    Clock::time_point next_wakeup(Clock::time_point deadline) const override
+    {
+        return connection.next_wakeup(deadline);
+    }
+    void service(Clock::time_point now) override { connection.service(now); }
+    std::optional<Judgement> verdict() const override { return connection.verdict(); }
+    bool close_step(Clock::time_point now) override { return connection.close_step(now); }
+    void describe(Outcome& out) const override { connection.describe(out); }
+
+    VipLinks& links;
+    std::shared_ptr<const ProbeOptions> options; // the connection refers to it
+    int ifindex;
+    VipConnection connection;
+};
+
+VipLinks::VipLinks(const Trace& trace) : trace_(trace), stack_(Clock::now()) {}
+
+VipLinks::~VipLinks() = default;
+
+VipLinks::Capture& VipLinks::capture_for(const InterfaceInfo& interface)
+{
+    auto& slot = captures_[interface.index];
+    if (!slot) {
+        try {
+            slot = std::make_unique<Capture>(Capture{Link(interface, capture_filter(interface.mac), stream_buffers)});
+        } catch (...) {
+            captures_.erase(interface.index);
+            throw;
+        }
+        trace_.step("capture", "opened on {} for kind http", interface.name);
+    }
+    return *slot;
+}
+
+HttpFleet::ConnectionFactory VipLinks::prepare(const ProbeOptions& options)
+{
+    const ProbePlan plan = plan_probe(options, routes_, trace_);
+    if (!holds_address(routes_, plan.context.vip))
+        throw Error(fmt::format("this director does not hold the VIP {}: the realserver's answers would meet a kernel "
+                                "that resets them, and vipcheckd does not install vip-http-check's nftables bypass "
+                                "(run vip-http-check on a backup director)",
+                                plan.context.vip.str()));
+    Capture& capture = capture_for(plan.route.interface);
+    const auto mtu = static_cast<std::uint16_t>(std::clamp(plan.route.interface.mtu, 576u, 9000u));
+    auto kept = std::make_shared<const ProbeOptions>(options);
+    return [this, kept, context = plan.context, mtu, &capture](TimePoint deadline) -> std::unique_ptr<Connection> {
+        ProbeContext c = context;
+        // A port no connection on this interface holds (the demultiplexer's key, and
+        // lwIP's bind): drawn again on a clash, as the ProbeLoop draws its nonces.
+        for (int tries = 0;; ++tries) {
+            c.nonce = Nonce::random();
+            if (!by_port_.contains(port_key(c.ifindex, c.nonce.source_port)) &&
+                stack_.port_free(c.source, c.nonce.source_port))
+                break;
+            if (tries == 64)
+                throw Error("too many connections in flight on one capture to find a free port");
+        }
+        return std::make_unique<Linked>(*this, kept, c, mtu, capture.link, deadline);
+    };
+}
+
+void VipLinks::poll_fds(std::vector<pollfd>& fds) const
+{
+    for (const auto& [ifindex, c] : captures_)
+        fds.push_back({c->link.fd(), POLLIN, 0});
+}
+
+void VipLinks::dispatch(int ifindex, Bytes frame)
+{
+    const CapturedFrame f{frame, ifindex};
+    if (const auto key = reply_key(frame)) {
+        // A TCP segment to a connection's port, or an ICMP error quoting one.
+        if (key->protocol == 6)
+            if (const auto it = by_port_.find(port_key(ifindex, key->value)); it != by_port_.end())
+                it->second->on_frame(f);
+        return;
+    }
+    for (const auto& subject : leak_subjects(frame)) {
+        const auto [first, last] = by_rip_.equal_range(rip_key(ifindex, subject));
+        for (auto it = first; it != last; ++it)
+            it->second->on_frame(f);
+    }
+}
+
+void VipLinks::run()
+{
+    for (auto& [ifindex, c] : captures_) {
+        const int index = ifindex;
+        c->link.drain([&](Bytes bytes) { dispatch(index, bytes); });
+    }
+}
+
+} // namespace vipcheck

@@ -1,0 +1,74 @@
+// vipcheckd's kind http: many VIP-HTTP connections at once in the daemon's one loop.
+// One lwIP stack (lwip_stack.hpp) carries every connection; one capture per interface
+// carries every connection's frames; each connection is a VipConnection, vip-http-check's
+// own logic, which the HttpFleet drives with its libcurl transfer on the same poll.
+//
+// The captures are this component's own rather than the ProbeLoop's: the ProbeLoop's
+// kernel filter passes only the first segment of an answer (SYN-ACK, RST), and a
+// connection needs every segment (data, ACKs, FINs) to its port; widening the shared
+// filter would hand every TCP segment to the director's frame probes as well. Within a
+// capture, a segment or an ICMP error goes to the one connection its destination (or
+// quoted source) port names, as the ProbeLoop's sessions are found by their nonce: the
+// port is drawn at random per connection and unique on its interface, and that
+// connection's UserTcp then checks the whole 4-tuple and lwIP the ISN. A neighbour
+// answer goes to every connection resolving that address on that interface.
+#pragma once
+
+#include <poll.h>
+
+#include <map>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "http/http_fleet.hpp"
+#include "vip_http/lwip_stack.hpp"
+#include "vipcheck/link.hpp"
+#include "vipcheck/options.hpp"
+#include "vipcheck/route.hpp"
+#include "vipcheck/trace.hpp"
+
+namespace vipcheck {
+
+class VipConnection;
+
+class VipLinks {
+public:
+    explicit VipLinks(const Trace& trace);
+    ~VipLinks();
+    VipLinks(const VipLinks&) = delete;
+    VipLinks& operator=(const VipLinks&) = delete;
+
+    // Plans a kind http target's connection and opens its interface's capture (so that
+    // this needs CAP_NET_RAW, and a --once round drops it after submitting). The
+    // factory makes the connection when the fleet starts the check. Throws Error for
+    // a target that cannot run: no route, no capture, or a VIP this director does not
+    // hold (a backup director needs vip-http-check's nftables bypass, which vipcheckd
+    // does not install).
+    HttpFleet::ConnectionFactory prepare(const ProbeOptions& options);
+
+    // The captures' descriptors, to poll for input.
+    void poll_fds(std::vector<pollfd>& fds) const;
+    // Reads every capture and hands each frame to its connection. Never blocks.
+    void run();
+    std::size_t connections() const { return by_port_.size(); }
+
+    // For the connections it made (vip_links.cpp).
+    struct Linked;
+
+private:
+    struct Capture;
+    Capture& capture_for(const InterfaceInfo& interface);
+    void dispatch(int ifindex, Bytes frame);
+
+    const Trace& trace_;
+    RouteLookup routes_;
+    LwipStack stack_;
+    std::map<int, std::unique_ptr<Capture>> captures_; // by ifindex
+    // (ifindex, local port) -> its connection; (ifindex, RIP) -> those resolving it.
+    std::unordered_map<std::uint64_t, VipConnection*> by_port_;
+    std::unordered_multimap<std::string, VipConnection*> by_rip_;
+};
+
+} // namespace vipcheck
