@@ -129,11 +129,20 @@ TEST_CASE("services: the judge's defaults, and its rules as written", "[services
 TEST_CASE("services: every refusal names the line, the service and the fix", "[services]")
 {
     CHECK(error_of(service(base + "    planes: [vip-icmp, vip-http]\n" + one_rs)) ==
-          "s.yaml:5: service 'web': field 'planes': plane vip-http needs vipcheckd's VIP-HTTP kind, not there yet: "
-          "use vip-http-check in keepalived for now");
+          "s.yaml:5: service 'web': plane vip-http needs the service's 'vip_http' (such as {path: /healthz, "
+          "expect_status: 200})");
     CHECK(error_of(service(base + "    planes: [vip-icmp]\n    vip_http: { path: /healthz }\n" + one_rs)) ==
-          "s.yaml:6: service 'web': field 'vip_http': field vip_http needs vipcheckd's VIP-HTTP kind, not there yet: "
-          "use vip-http-check in keepalived for now");
+          "s.yaml:6: service 'web': field 'vip_http': it checks nothing without plane vip-http in 'planes'");
+    CHECK(error_of(service("    vip: 198.51.100.10\n    planes: [vip-http]\n    vip_http: {path: /}\n" + one_rs)) ==
+          "s.yaml:4: service 'web': plane vip-http needs the service's 'port'");
+    CHECK(error_of(service(base + "    planes: [vip-http]\n    vip_http: {path: healthz}\n" + one_rs)) ==
+          "s.yaml:6: service 'web': field 'vip_http': field 'path': 'healthz' does not start with '/'");
+    CHECK(error_of(service(base + "    planes: [vip-http]\n    vip_http: {path: /, url: \"http://x/\"}\n" + one_rs))
+              .starts_with("s.yaml:6: service 'web': field 'vip_http': unknown field 'url' (known: path, scheme,"));
+    CHECK(error_of(service(base + "    planes: [vip-http]\n    encap: ipip\n    vip_http: {path: /}\n" + one_rs))
+              .starts_with("s.yaml:6: service 'web': field 'encap': plane vip-http connects to the VIP on this link"));
+    CHECK(error_of(service(base + "    planes: [vip-http]\n    vip_http: {path: /, expect_status: 99}\n" + one_rs))
+              .starts_with("s.yaml:6: service 'web' realserver 192.0.2.11 plane vip-http: bad expect_status"));
     CHECK(error_of(service(base + "    planes: [vip-icmp, ping]\n" + one_rs)) ==
           "s.yaml:5: service 'web': field 'planes': unknown plane 'ping' (known: vip-icmp, vip-syn, vip-http, arp, "
           "mgmt-http)");
@@ -162,7 +171,7 @@ TEST_CASE("services: every refusal names the line, the service and the fix", "[s
     CHECK(error_of(service(base + "    planes: [vip-icmp]\n    colour: red\n" + one_rs)) ==
           "s.yaml:6: service 'web': unknown field 'colour' (known: name, vip, port, planes, depool_on, rise, fall, "
           "min_up, realservers, encap, encap_port, interface, source, attempts, ttl, timeout, interval, "
-          "mgmt_http)");
+          "vip_http, mgmt_http)");
     CHECK(error_of(service(base + "    planes: [vip-icmp]\n")) == "s.yaml:2: service 'web': missing field 'realservers'");
     CHECK(error_of(service(base + "    planes: [vip-icmp]\n    realservers: []\n")) ==
           "s.yaml:6: service 'web': field 'realservers': expected a list of at least one realserver ({rip: ...})");
@@ -230,4 +239,36 @@ TEST_CASE("services: --once's line and object of a realserver, from its planes' 
     CHECK_FALSE(closed.up);
     CHECK_THAT(format_line(closed), Catch::StartsWith("web 192.0.2.12 down service-down-on-vip,no-result: "));
     CHECK_THAT(format_json(closed), Catch::Contains(R"("planes":{"vip-icmp":"up","vip-syn":"port-closed"},)"));
+}
+
+TEST_CASE("services: plane vip-http is a kind http target at the VIP, SERVICE.RIP.vip-http", "[services]")
+{
+    const auto c = parse_daemon_config(service(base + "    planes: [vip-syn, vip-http, mgmt-http]\n"
+                                                      "    ttl: 2\n"
+                                                      "    vip_http: {path: /healthz, scheme: https, host: "
+                                                      "www.example.test, expect_status: 200-204, timeout: 800ms}\n"
+                                                      "    mgmt_http: {url: \"http://{rip}:8080/\"}\n"
+                                                      "    realservers:\n      - rip: 192.0.2.11\n"
+                                                      "      - {rip: 192.0.2.12, mac: 02:00:00:00:00:12}\n"),
+                                       "s.yaml");
+    REQUIRE(c.targets.size() == 6);
+    const TargetConfig& t = c.targets[1];
+    CHECK(t.name == "web.192.0.2.11.vip-http");
+    CHECK(t.kind->name == "http");
+    CHECK(t.service == "web");
+    CHECK(t.options.target.vip.str() == "198.51.100.10");
+    CHECK(t.options.target.port == 80);
+    CHECK(t.options.ttl == 2);
+    CHECK(t.options.timeout == 800ms);
+    REQUIRE(t.http);
+    CHECK(t.http->url == "https://198.51.100.10:80/healthz");
+    CHECK(t.http->options->target.url == "https://www.example.test:80/healthz");
+    CHECK(t.http->options->expect_status.str() == "200-204");
+    CHECK(t.http->options->attempts == 1);
+    CHECK(c.services[0].realservers[0].targets[1] == std::pair<Plane, std::string>{Plane::VipHttp, t.name});
+    // The second realserver's MAC is its vip-http connection's too.
+    const TargetConfig& second = c.targets[4];
+    CHECK(second.name == "web.192.0.2.12.vip-http");
+    REQUIRE(second.options.mac);
+    CHECK(second.options.mac->str() == "02:00:00:00:00:12");
 }

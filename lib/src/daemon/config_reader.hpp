@@ -120,10 +120,15 @@ void read_probe_settings(const Reader& r, const YamlNode& map, const std::string
 std::span<const std::string_view> http_keys();
 
 // The request of `map` (url, expect_status, ..., follow) for `out`, whose rip, timeout,
-// attempts, interface and source are read already: {rip} replaced, then checked by
-// mgmt-http-check's own make_http_options. A refusal points at the line of the field
-// it names, else at `map`'s.
-void read_http_settings(const Reader& r, const YamlNode& map, const std::string& who, TargetConfig& out);
+// attempts, interface and source are read already: for kind mgmt-http {rip} replaced,
+// then checked by mgmt-http-check's own make_http_options; for kind http checked by
+// vip-http-check's (the VIP and port from the URL, its probe options by
+// check_target_rules). A refusal points at the line of the field it names, else at
+// `map`'s.
+// `url`, when given, stands for the map's own url field (a service's vip_http builds
+// it from the VIP, the port and its path).
+void read_http_settings(const Reader& r, const YamlNode& map, const std::string& who, TargetConfig& out,
+                        const std::string* url = nullptr);
 
 // The tools' own rule (check_target_rules) and the interval's, for a target of kind
 // `out.kind`. A refusal points at the line of the field at fault in the first of

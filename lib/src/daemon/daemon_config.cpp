@@ -122,18 +122,20 @@ std::pair<std::string, const char*> config_words(std::string message)
 
 } // namespace
 
-void read_http_settings(const Reader& r, const YamlNode& map, const std::string& who, TargetConfig& out)
+void read_http_settings(const Reader& r, const YamlNode& map, const std::string& who, TargetConfig& out,
+                        const std::string* given_url)
 {
     const auto field = [&](const char* key) { return fmt::format("{}: field '{}'", who, key); };
     const auto get = [&](const char* key) { return r.find(map, key); };
     HttpSettings http;
     HttpArgs& a = http.args;
     const YamlNode* url = get("url");
-    if (!url)
+    if (!url && !given_url)
         r.fail(map, fmt::format("{}: missing field 'url' (such as http://{{rip}}:8080/health)", who));
     const bool at_vip = out.kind->at_vip;
     // Kind http's URL names the VIP, which the connection goes to; {rip} is mgmt-http's.
-    http.url = at_vip ? r.scalar(*url, field("url")) : url_with_rip(r.scalar(*url, field("url")), out.options.target.rip);
+    const std::string text = given_url ? *given_url : r.scalar(*url, field("url"));
+    http.url = at_vip ? text : url_with_rip(text, out.options.target.rip);
     for (const auto& [key, text] : {std::pair<const char*, std::string*>{"method", &a.method},
                                     {"expect_status", &a.expect_status},
                                     {"expect_body", &a.expect_body},

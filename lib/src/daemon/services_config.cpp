@@ -1,6 +1,7 @@
 #include "daemon/services_config.hpp"
 
 #include <algorithm>
+#include <array>
 #include <string_view>
 
 #include "daemon/state_files.hpp"
@@ -9,14 +10,13 @@ namespace vipcheck {
 
 namespace {
 
-// vip_http is known so that it is refused with the reason, not as unknown.
 const std::set<std::string> service_keys{"name",       "vip",       "port",     "planes",      "depool_on",
                                          "rise",       "fall",      "min_up",   "realservers", "encap",
                                          "encap_port", "interface", "source",   "attempts",    "ttl",
                                          "timeout",    "interval",  "vip_http", "mgmt_http"};
 const std::set<std::string> realserver_keys{"rip", "mac"};
 
-// The planes whose probe kinds vipcheckd has; the others are refused, not faked.
+// Each plane's probe kind.
 const char* kind_of(Plane p)
 {
     switch (p) {
@@ -24,7 +24,7 @@ const char* kind_of(Plane p)
     case Plane::VipSyn: return "syn";
     case Plane::Arp: return "arp";
     case Plane::MgmtHttp: return "mgmt-http";
-    case Plane::VipHttp: return nullptr;
+    case Plane::VipHttp: return "http";
     }
     return nullptr;
 }
@@ -37,14 +37,7 @@ const KindEntry& kind_entry(const char* name)
     throw Error(fmt::format("vipcheckd has no probe kind '{}'", name));
 }
 
-std::string no_http_kind(std::string_view what)
-{
-    return fmt::format("{} needs vipcheckd's VIP-HTTP kind, not there yet: use vip-http-check in keepalived for "
-                       "now",
-                       what);
-}
-
-PlaneSet read_planes(const Reader& r, const YamlNode& n, const std::string& where, bool listing)
+PlaneSet read_planes(const Reader& r, const YamlNode& n, const std::string& where)
 {
     if (n.type != YamlNode::Type::List || n.items.empty())
         r.fail(n, fmt::format("{}: expected a list of planes such as [vip-icmp, vip-syn, arp]", where));
@@ -56,8 +49,6 @@ PlaneSet read_planes(const Reader& r, const YamlNode& n, const std::string& wher
         if (!plane)
             r.fail(item, fmt::format("{}: unknown plane '{}' (known: vip-icmp, vip-syn, vip-http, arp, mgmt-http)",
                                      where, text));
-        if (listing && !kind_of(*plane))
-            r.fail(item, fmt::format("{}: {}", where, no_http_kind("plane " + text)));
         if (out.contains(*plane))
             r.fail(item, fmt::format("{}: plane '{}' twice", where, text));
         out.insert(*plane);
@@ -86,6 +77,48 @@ void check_mgmt_http(const Reader& r, const YamlNode& map, const std::string& wh
         r.fail(*url, fmt::format("{}: field 'url': '{}' has no {{rip}}: each realserver's management address is "
                                  "its rip, as in http://{{rip}}:8080/health",
                                  where, url->scalar));
+}
+
+// A service's vip_http: the request at the VIP on the service's port, its path and
+// scheme rather than a URL (the URL is the service's), and vip-http-check's request
+// options.
+constexpr std::array<std::string_view, 14> vip_http_keys{"path",   "scheme",  "host", "expect_status", "expect_body",
+                                                         "digest", "max_body", "method", "header", "ca",
+                                                         "cert",   "key",     "insecure", "timeout"};
+
+void check_vip_http(const Reader& r, const YamlNode& map, const std::string& where)
+{
+    if (map.type != YamlNode::Type::Map)
+        r.fail(map, fmt::format("{}: expected a map such as {{path: /healthz, host: www.example.test, expect_status: "
+                                "200}}",
+                                where));
+    for (const auto& entry : map.entries)
+        if (entry.key != "attempts" && entry.key != "follow" &&
+            std::find(vip_http_keys.begin(), vip_http_keys.end(), entry.key) == vip_http_keys.end())
+            r.fail_at(entry.line, fmt::format("{}: unknown field '{}' (known: path, scheme, host, expect_status, "
+                                              "expect_body, digest, max_body, method, header, ca, cert, key, "
+                                              "insecure, follow, timeout, attempts)",
+                                              where, entry.key));
+}
+
+// The URL of a service's vip_http: scheme://VIP:port/path.
+std::string vip_http_url(const Reader& r, const YamlNode& map, const std::string& where, const IpAddress& vip,
+                         std::uint16_t port)
+{
+    std::string scheme = "http";
+    if (const YamlNode* n = r.find(map, "scheme")) {
+        scheme = r.scalar(*n, where + ": field 'scheme'");
+        if (scheme != "http" && scheme != "https")
+            r.fail(*n, fmt::format("{}: field 'scheme': '{}' is not http or https", where, scheme));
+    }
+    std::string path = "/";
+    if (const YamlNode* n = r.find(map, "path")) {
+        path = r.scalar(*n, where + ": field 'path'");
+        if (!path.starts_with('/'))
+            r.fail(*n, fmt::format("{}: field 'path': '{}' does not start with '/'", where, path));
+    }
+    const std::string host = vip.is_v4() ? vip.str() : "[" + vip.str() + "]";
+    return fmt::format("{}://{}:{}{}", scheme, host, port, path);
 }
 
 void read_mgmt_overrides(const Reader& r, const YamlNode& map, const std::string& where, TargetConfig& t)
@@ -135,15 +168,12 @@ void read_service(const Reader& r, const YamlNode& s, std::size_t index, DaemonC
     const auto field = [&](const char* key) { return fmt::format("{}: field '{}'", who, key); };
     const auto get = [&](const char* key) { return r.find(s, key); };
 
-    for (const auto& entry : s.entries) {
-        if (entry.key == "vip_http")
-            r.fail_at(entry.line, fmt::format("{}: {}", field(entry.key.c_str()), no_http_kind("field " + entry.key)));
+    for (const auto& entry : s.entries)
         if (!service_keys.contains(entry.key))
             r.fail_at(entry.line, fmt::format("{}: unknown field '{}' (known: name, vip, port, planes, depool_on, "
                                               "rise, fall, min_up, realservers, encap, encap_port, interface, "
-                                              "source, attempts, ttl, timeout, interval, mgmt_http)",
+                                              "source, attempts, ttl, timeout, interval, vip_http, mgmt_http)",
                                               who, entry.key));
-    }
     for (const char* required : {"vip", "planes", "realservers"})
         if (!get(required))
             r.fail(s, fmt::format("{}: missing field '{}'", who, required));
@@ -155,7 +185,7 @@ void read_service(const Reader& r, const YamlNode& s, std::size_t index, DaemonC
         if (out.port == 0)
             r.fail(*port, fmt::format("{}: 0 is no TCP port (1 to 65535)", field("port")));
     }
-    out.rules = default_rules(read_planes(r, *get("planes"), field("planes"), true));
+    out.rules = default_rules(read_planes(r, *get("planes"), field("planes")));
     if (out.rules.planes.contains(Plane::VipSyn) && !port)
         r.fail(*get("planes"), fmt::format("{}: plane vip-syn needs the service's 'port'", who));
     const YamlNode* mgmt = get("mgmt_http");
@@ -167,8 +197,28 @@ void read_service(const Reader& r, const YamlNode& s, std::size_t index, DaemonC
         r.fail(*mgmt, fmt::format("{}: it checks nothing without plane mgmt-http in 'planes'", field("mgmt_http")));
     if (mgmt)
         check_mgmt_http(r, *mgmt, field("mgmt_http"));
+    const YamlNode* vip_http = get("vip_http");
+    if (out.rules.planes.contains(Plane::VipHttp)) {
+        if (!port)
+            r.fail(*get("planes"), fmt::format("{}: plane vip-http needs the service's 'port'", who));
+        if (!vip_http)
+            r.fail(*get("planes"), fmt::format("{}: plane vip-http needs the service's 'vip_http' (such as {{path: "
+                                               "/healthz, expect_status: 200}})",
+                                               who));
+        // The user-space connection goes to the realserver's MAC on this link.
+        if (const YamlNode* encap = get("encap"))
+            r.fail(*encap, fmt::format("{}: plane vip-http connects to the VIP on this link: a tunnelled "
+                                       "realserver has no vip-http plane",
+                                       field("encap")));
+    }
+    if (vip_http && !out.rules.planes.contains(Plane::VipHttp))
+        r.fail(*vip_http, fmt::format("{}: it checks nothing without plane vip-http in 'planes'", field("vip_http")));
+    if (vip_http)
+        check_vip_http(r, *vip_http, field("vip_http"));
+    const std::string vip_url =
+        vip_http ? vip_http_url(r, *vip_http, field("vip_http"), out.vip, out.port) : std::string();
     if (const YamlNode* n = get("depool_on"))
-        out.rules.depool_on = read_planes(r, *n, field("depool_on"), false);
+        out.rules.depool_on = read_planes(r, *n, field("depool_on"));
     if (const YamlNode* n = get("rise"))
         out.rules.rise = r.fitting<std::uint16_t>(*n, field("rise"));
     if (const YamlNode* n = get("fall"))
@@ -241,6 +291,8 @@ void read_service(const Reader& r, const YamlNode& s, std::size_t index, DaemonC
             const std::string plane_who = fmt::format("{} realserver {} plane {}", who, server.key, token(plane));
             if (plane == Plane::MgmtHttp)
                 read_mgmt_overrides(r, *mgmt, field("mgmt_http"), t);
+            if (plane == Plane::VipHttp)
+                read_mgmt_overrides(r, *vip_http, field("vip_http"), t);
             if (!valid_name(t.name))
                 r.fail(*rip, fmt::format("{}: its state file name '{}' is too long: shorten the service's name",
                                          plane_who, t.name));
@@ -250,6 +302,8 @@ void read_service(const Reader& r, const YamlNode& s, std::size_t index, DaemonC
             check_target(r, {&rs, &s}, rs, plane_who, t);
             if (plane == Plane::MgmtHttp)
                 read_http_settings(r, *mgmt, plane_who, t);
+            if (plane == Plane::VipHttp)
+                read_http_settings(r, *vip_http, plane_who, t, &vip_url);
             server.targets.emplace_back(plane, t.name);
             config.targets.push_back(std::move(t));
         }
