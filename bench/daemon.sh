@@ -10,6 +10,14 @@
 #                                           realserver, each fetching / from one
 #                                           HTTP server per realserver, against as
 #                                           many mgmt-http-check processes, 4 at a time
+#   KIND=http bench/daemon.sh BUILD_DIR [PER_RS (250)] [PROCESS_SAMPLE (200)]
+#                                           kind http targets instead: PER_RS VIPs per
+#                                           realserver (also on the director's lo: the
+#                                           kind needs a director that holds its VIPs),
+#                                           each fetching / from the VIP through one
+#                                           HTTP server per realserver answering every
+#                                           VIP, against vip-http-check processes, 4 at
+#                                           a time
 #
 # A lab of its own: a director and four realservers, each with the same VIPS_PER_RS
 # VIPs (198.18.0.0/15, the benchmarking range) on lo, ARP-hidden: 4 x VIPS_PER_RS
@@ -19,7 +27,7 @@
 # per target and peak RSS for both, and how many verdicts were `up`.
 set -euo pipefail
 BUILD=$(realpath -e -- "${1:?usage: $0 BUILD_DIR [VIPS_PER_RS] [PROCESS_SAMPLE]}")
-if [[ ${KIND:-icmp} == mgmt-http ]]; then
+if [[ ${KIND:-icmp} == mgmt-http || ${KIND:-icmp} == http ]]; then
     PER_RS=${2:-250} SAMPLE=${3:-200}
 else
     PER_RS=${2:-2500} SAMPLE=${3:-1000}
@@ -56,6 +64,56 @@ ns=$(lab_ns director)
 # measure CMD...: "wall_s cpu_s maxrss_kib" of CMD (GNU time, whose last line has them:
 # a non-zero exit adds a line before), its stdout to $TMP/out.
 measure() { /usr/bin/time -f '%e %U %S %M' -o "$TMP/time" "$@" >"$TMP/out" 2>"$TMP/err" || true; read -r w u s m < <(tail -n 1 "$TMP/time"); echo "$w $(echo "$u + $s" | bc -l) $m"; }
+
+if [[ ${KIND:-icmp} == http ]]; then
+    # The director holds the VIPs, as an active director does: its kernel then drops the
+    # realservers' answers from them as martians instead of resetting the connections.
+    printf 'addr add %s/32 dev lo\n' "${vips[@]}" | ip -n "$ns" -batch -
+    # One threaded HTTP server per realserver, on :: (every VIP), 1024 backlog.
+    for n in 1 2 3 4; do
+        ip netns exec "$(lab_ns "rs$n")" /usr/bin/python3 "$HERE/../tests/lab/http_server.py" --port 8080 \
+            >"$TMP/http-rs$n.log" 2>&1 &
+    done
+    for n in 1 2 3 4; do
+        for _ in $(seq 50); do
+            ip netns exec "$(lab_ns "rs$n")" ss -Hltn 'sport = :8080' | grep -q . && break
+            sleep 0.1
+        done
+    done
+    {
+        echo "interval: 5s"
+        echo "timeout: 2s"
+        echo "targets:"
+        for n in 1 2 3 4; do
+            for v in "${vips[@]}"; do
+                echo "  - {name: rs$n-$v, kind: http, rip: 192.0.2.2$n, url: \"http://$v:8080/\"}"
+            done
+        done
+    } >"$conf"
+    echo "# vipcheckd --once: $total kind http targets (4 realservers x $PER_RS VIPs), timeout 2s"
+    read -r w c m < <(measure ip netns exec "$ns" "$BUILD/tools/vipcheckd" --config "$conf" --once)
+    up=$(awk '$2 == "up"' "$TMP/out" | wc -l)
+    printf 'vipcheckd: wall %.3f s, CPU %.3f s (%.1f us per target), peak RSS %.1f MiB, up %d/%d\n' \
+        "$w" "$c" "$(echo "$c * 1000000 / $total" | bc -l)" "$(echo "$m / 1024" | bc -l)" "$up" "$total"
+    awk '$2 != "up"' "$TMP/out" | head -5
+    daemon_cpu_per=$(echo "$c / $total" | bc -l)
+    left=0
+    for n in 1 2 3 4; do
+        left=$((left + $(ip netns exec "$(lab_ns "rs$n")" ss -Htn state established '( sport = :8080 )' | wc -l)))
+    done
+    echo "connections left established on the realservers: $left"
+    echo "# the same checks as separate vip-http-check processes: $SAMPLE of them, 4 at a time"
+    for n in 1 2 3 4; do for v in "${vips[@]}"; do echo "http://$v:8080/ 192.0.2.2$n"; done; done >"$TMP/all-pairs"
+    shuf -n "$SAMPLE" "$TMP/all-pairs" >"$TMP/pairs"
+    read -r w c m < <(measure ip netns exec "$ns" xargs -P 4 -L 1 "$BUILD/tools/vip-http-check" --timeout 2s <"$TMP/pairs")
+    up=$(grep -c '^up ' "$TMP/out" || true)
+    per=$(echo "$c / $SAMPLE" | bc -l)
+    printf 'processes: wall %.3f s for %d (%.1f ms each), CPU %.3f s (%.1f us per check), peak RSS %.1f MiB each, up %d/%d\n' \
+        "$w" "$SAMPLE" "$(echo "$w * 1000 / $SAMPLE" | bc -l)" "$c" "$(echo "$per * 1000000" | bc -l)" \
+        "$(echo "$m / 1024" | bc -l)" "$up" "$SAMPLE"
+    printf 'CPU per check: processes / vipcheckd = %.0fx\n' "$(echo "$per / $daemon_cpu_per" | bc -l)"
+    exit 0
+fi
 
 if [[ ${KIND:-icmp} == mgmt-http ]]; then
     # One threaded HTTP server per realserver (the labs' own), all targets at once.

@@ -120,10 +120,11 @@ fi
 
 # The times differ from run to run; everything else must not.
 normal() { sed -E 's/[0-9]+\.[0-9]+ ms/T ms/g; s/after [0-9]+ (ms|milliseconds)/after T \1/g'; }
-# Where only the verdict is compared, and why: the source port is random in the words
-# of neither, but hang's end is whichever of libcurl's timer and the deadline fires
-# first, in the tool as in the daemon.
-declare -A VERDICT_ONLY=([hang]=1)
+# Where only the verdict is compared, and why. hang: its end is whichever of libcurl's
+# timer and the deadline fires first, in the tool as in the daemon. absent: the line
+# counts the neighbour requests, one every 100 ms of the 600 ms, and whether the last
+# one leaves before the deadline is the scheduler's on a busy machine.
+declare -A VERDICT_ONLY=([hang]=1 [absent]=1)
 tool_ms=0
 for c in "${CASES[@]}"; do
     name=${c%%|*}

@@ -51,8 +51,8 @@ std::string describe_config(const DaemonConfig& config)
     Duration shortest = Duration::max(), longest = Duration::min();
     for (const auto& t : config.targets) {
         ++kinds[t.kind->name];
-        // A mgmt-http target of `targets:` names no VIP.
-        if (!t.http || !t.service.empty())
+        // A mgmt-http target of `targets:` names no VIP; kind http's URL does.
+        if (!t.http || t.kind->at_vip || !t.service.empty())
             vips.insert(t.options.target.vip.str());
         rips.insert(t.options.target.rip.str());
         leak += t.options.arp_leak ? 1 : 0;

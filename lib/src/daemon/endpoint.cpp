@@ -43,8 +43,9 @@ std::vector<TargetMetrics> target_metrics(const Scheduler& targets)
         // A string, not the string_view: GCC 12's Release build warns (a false positive)
         // that assigning the view reads the new string "uninitialized".
         m.kind = std::string(t->config.kind->name);
-        // A mgmt-http target of `targets:` has no VIP (one of a service's planes has the service's).
-        if (!t->config.http || !t->config.service.empty())
+        // A mgmt-http target of `targets:` has no VIP (one of a service's planes has the
+        // service's); kind http's is its URL's.
+        if (!t->config.http || t->config.kind->at_vip || !t->config.service.empty())
             m.vip = t->config.options.target.vip.str();
         m.rip = t->config.options.target.rip.str();
         if (t->last) {
