@@ -35,6 +35,15 @@ std::string capture_filter(const MacAddress& mac)
                        mac.str());
 }
 
+// The capture of many connections at once. libpcap's immediate mode is TPACKET_V2: one
+// ring slot per frame, each as large as the snapshot, so vip-http-check's own buffers
+// (a 256 KiB snapshot in 4 MiB) hold 16 frames, and a round's SYN-ACKs overrun them.
+// A snapshot of 64 KiB and a bit takes the largest segment the kernel's GRO builds by
+// default (gro_max_size 65536), in a 128 KiB slot; 32 MiB make 256 slots, which held a
+// round of 1,000 connections (bench/daemon.sh KIND=http) where 16 MiB lost SYN-ACKs. The
+// ring is mapped whole, so it is most of the daemon's memory with this kind.
+constexpr LinkBuffers many_connections{65536 + 1024, 32 * 1024 * 1024};
+
 } // namespace
 
 struct VipLinks::Capture {
@@ -93,7 +102,7 @@ VipLinks::Capture& VipLinks::capture_for(const InterfaceInfo& interface)
     auto& slot = captures_[interface.index];
     if (!slot) {
         try {
-            slot = std::make_unique<Capture>(Capture{Link(interface, capture_filter(interface.mac), stream_buffers)});
+            slot = std::make_unique<Capture>(Capture{Link(interface, capture_filter(interface.mac), many_connections)});
         } catch (...) {
             captures_.erase(interface.index);
             throw;
