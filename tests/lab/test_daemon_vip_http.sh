@@ -234,6 +234,22 @@ else
     _lab_show_capture
 fi
 
+# --- a director that does not hold the VIP: refused with its reason, not half done ---
+# The harness keeps no switch name in this shell; the standard lab's is sw.
+: "${LAB_SWITCH:=sw}"
+if lab_add_host backup "192.0.2.3/24"; then
+    printf 'targets:\n  - {name: b, kind: http, rip: %s, url: "%s/"}\n' "$RS" "$URL" >"$WORK/backup.yaml"
+    lab_run timeout -k 2 "$LAB_CMD_TIMEOUT" ip netns exec "$(lab_ns backup)" "$D" --config "$WORK/backup.yaml" --once
+    if ((LAB_RC == 1)) && [[ $LAB_OUT == "b error "*"does not hold the VIP $VIP"*"nftables bypass"* ]]; then
+        lab_pass "backup director: verdict error naming the missing nftables bypass"
+    else
+        lab_fail "backup director: verdict error naming the missing nftables bypass"
+        _lab_show_capture
+    fi
+else
+    lab_fail "a second director namespace without the VIP"
+fi
+
 # --- what the rounds left on the realserver ---------------------------------------------
 left=$( (lab_tcp_conns healthy "[::ffff:$LAB_DIRECTOR_IP]"; lab_tcp_conns healthy "[$LAB_DIRECTOR_IP6]") |
     grep -v '^TIME-WAIT ')
