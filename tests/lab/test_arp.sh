@@ -69,6 +69,15 @@ for _ in $(seq 100); do
     sleep 0.1
 done
 grep -q '^Capturing on' "$LAB_TMP/tshark.log" || setup_ok=0
+# tshark says "Capturing on" a moment before it captures: the runs start only once a
+# mark (a ping of 123 bytes to the healthy realserver) is in the capture, or the
+# capture's silence about them would prove nothing.
+mark_seen() { tshark -n -r "$CAPTURE" -Y "icmp.type == 8 && ip.len == 151" 2>/dev/null | grep -q .; }
+for _ in $(seq 10); do
+    lab_exec director ping -n -q -c 1 -W 1 -s 123 "$LAB_RS_HEALTHY" >/dev/null
+    wait_for 1 mark_seen && break
+done
+mark_seen || setup_ok=0
 if ((setup_ok != 1)); then
     echo "Bail out! the realservers or the switch capture did not come up"
     cat "$LAB_TMP/tshark.log" 2>/dev/null | sed 's/^/# /'

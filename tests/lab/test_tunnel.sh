@@ -102,14 +102,20 @@ G=(--encap-port "$GUE_PORT")
 # One probe per tunnel type (on-link 4in4, routed 6in6) captured on the director's
 # eth0 and decoded by tshark: outer and inner headers, checksums verified.
 pcap=$LAB_TMP/tunnel.pcap
+# tshark says "Capturing on" a moment before it captures: the probes go out only once a
+# mark (a ping of 123 bytes to the tunnel realserver, which the filter also takes) is in
+# the capture.
 ip netns exec "$LAB_DIRECTOR_NS" tshark -q -i eth0 -w "$pcap" \
-    -f "ip proto 4 or ip proto 47 or udp dst port $GUE_PORT or ip6 proto 41 or ip6 proto 47 or (ip6 and udp dst port $GUE_PORT)" \
+    -f "ip proto 4 or ip proto 47 or udp dst port $GUE_PORT or ip6 proto 41 or ip6 proto 47 or (ip6 and udp dst port $GUE_PORT) or (icmp and dst host $TUN4 and greater 165)" \
     >"$LAB_TMP/tshark.log" 2>&1 &
 tshark_pid=$!
-for _ in $(seq 1 100); do
-    grep -q "Capturing on" "$LAB_TMP/tshark.log" 2>/dev/null && break
-    sleep 0.1
+wait_for 10 grep -qs "Capturing on" "$LAB_TMP/tshark.log"
+mark_seen() { tshark -r "$pcap" -Y "icmp.type == 8 && ip.len == 151" 2>/dev/null | grep -q .; }
+for _ in $(seq 10); do
+    lab_exec director ping -n -q -c 1 -W 1 -s 123 "$TUN4" >/dev/null
+    wait_for 1 mark_seen && break
 done
+mark_seen || lab_fail "tshark captures on the director's eth0 (a mark seen)" "$(cat "$LAB_TMP/tshark.log")"
 for e in ipip gre gue; do
     extra=()
     [[ $e == gue ]] && extra=("${G[@]}")
