@@ -81,7 +81,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 {
     const TcpFlow f = flow();
     UserTcp::TimePoint now{};
-    UserTcp tcp(f, now);
+    LwipStack stack(now); // one per input: the next input starts from a clean lwIP
+    UserTcp tcp(stack, f);
     check_output(f, tcp);
     // Each step: an operation byte, a length byte, then that many bytes.
     while (size >= 2) {
