@@ -187,7 +187,8 @@ else
     _lab_show_capture
 fi
 
-# --- the plane: a virtual host broken on the VIP while management answers -----------
+# --- the plane: a virtual host broken on the VIP while management answers, and an
+# application broken on both ---------------------------------------------------------
 cat >"$WORK/services.yaml" <<EOF
 timeout: 2s
 services:
@@ -207,9 +208,17 @@ services:
     mgmt_http: {url: "http://{rip}:8090/"}
     realservers:
       - rip: $RS
+  - name: app
+    vip: $VIP
+    port: 8080
+    planes: [vip-syn, vip-http, mgmt-http]
+    vip_http: {path: /status/500}
+    mgmt_http: {url: "http://{rip}:8080/status/500"}
+    realservers:
+      - rip: $RS
 EOF
 lab_run in_director "$D" --config "$WORK/services.yaml" --once
-for want in "web $RS up healthy" "vhost $RS down app-broken-on-vip"; do
+for want in "web $RS up healthy" "vhost $RS down app-broken-on-vip" "app $RS down app-broken"; do
     service=${want%% *}
     line=$(awk -v s="$service" '$1 == s' <<<"$LAB_OUT")
     got=$(awk '{ sub(/:$/, "", $4); print $1, $2, $3, $4 }' <<<"$line")
@@ -227,6 +236,8 @@ objs = {o["service"]: o for o in map(json.loads, sys.stdin.read().splitlines())}
 assert objs["web"]["planes"] == {"vip-http": "up", "mgmt-http": "up"}, objs["web"]
 assert objs["vhost"]["planes"] == {"vip-syn": "up", "vip-http": "http-status", "mgmt-http": "up"}, objs["vhost"]
 assert objs["vhost"]["diagnosis"] == ["app-broken-on-vip"], objs["vhost"]
+assert objs["app"]["planes"] == {"vip-syn": "up", "vip-http": "http-status", "mgmt-http": "http-status"}, objs["app"]
+assert objs["app"]["diagnosis"] == ["app-broken"], objs["app"]
 ' <<<"$LAB_OUT"; then
     lab_pass "--once --json: the vip-http plane's verdict beside mgmt-http's, diagnosis app-broken-on-vip"
 else
