@@ -15,7 +15,7 @@ set -uo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/harness.sh"
 # shellcheck source=trust.sh
 . "$(dirname "${BASH_SOURCE[0]}")/trust.sh"
-lab_tools BIN_ICMP=vip-icmp-check BIN_SYN=vip-syn-check
+lab_tools BIN_ICMP=vip-icmp-check BIN_SYN=vip-syn-check D=vipcheckd
 
 lab_begin
 # Hosts added after `lab.sh up` go on the standard lab's switch.
@@ -80,6 +80,11 @@ expect_match "the conflict line names both MACs" 1 "$NEW_MAC.*$TWIN_MAC|$TWIN_MA
     in_director "$BIN_ICMP" "${T[@]}" "$LAB_VIP" "$LAB_RS_HEALTHY"
 series "syn with a second host answering ARP: mac-conflict" mac-conflict 1 "$TWIN_MAC" -- \
     in_director "$BIN_SYN" "${T[@]}" "$LAB_VIP" 80 "$LAB_RS_HEALTHY"
+# vipcheckd's judge of that realserver: down, diagnosis mac-conflict (vipcheckd(8), SERVICES).
+printf 'timeout: 500ms\nservices:\n  - name: web\n    vip: %s\n    port: 80\n    planes: [vip-icmp, vip-syn]\n    realservers:\n      - rip: %s\n' \
+    "$LAB_VIP" "$LAB_RS_HEALTHY" >"$LAB_TMP/services.yaml"
+expect_match "vipcheckd --once: a realserver whose RIP two MACs answer is down, mac-conflict" 1 \
+    "^web $LAB_RS_HEALTHY down mac-conflict: " -- in_director "$D" --config "$LAB_TMP/services.yaml" --once
 
 # The duplicate goes away: the next run is up again, at the realserver's MAC.
 lab_exec twin ip addr flush dev eth0
