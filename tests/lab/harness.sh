@@ -373,3 +373,59 @@ lab_http_realserver() {
         lab_wait_tcp healthy "$port" 10 || { echo "Bail out! server on $port did not start"; cat "$log"; exit 1; }
     done
 }
+
+# ---------------------------------------------------------------------------
+# vipcheckd's round against the one-shot tool, scenario by scenario
+
+# lab_round_vs_tool KIND TOOL_NAME: the scenarios of the calling lab, CASES (NAME|...),
+# WANT[NAME] (the verdict), CLI[NAME] (the tool's arguments, %q-quoted) and
+# VERDICT_ONLY[NAME] (set where only the verdict can be compared; the lab says why),
+# configured as targets of kind KIND in $conf: vipcheckd ($D) takes them all (--check),
+# proves them in one --once round, and $BIN proves each in turn. Each must give its
+# verdict from both and the same line but for the times, and the round must take less
+# than the tool's runs one after the other (a ratio of one run, not a duration).
+# Leaves the round's lines in ROUND.
+# shellcheck disable=SC2154 # conf, CASES, WANT, CLI, VERDICT_ONLY, D and BIN: the calling lab's
+lab_round_vs_tool() {
+    local kind=$1 tool=$2 c name daemon_line tool_line t0 start round_ms tool_ms=0 args
+    expect_true "vipcheckd --check takes every scenario as a kind $kind target" -- \
+        in_director "$D" --config "$conf" --check
+    if [[ $LAB_OUT == *"${#CASES[@]} targets (${#CASES[@]} $kind)"* ]]; then
+        lab_pass "--check counts them as $kind"
+    else
+        lab_fail "--check counts them as $kind" "stdout: $LAB_OUT"
+    fi
+    start=$(date +%s%N)
+    lab_run in_director "$D" --config "$conf" --once
+    round_ms=$((($(date +%s%N) - start) / 1000000))
+    ROUND=$LAB_OUT
+    if ((LAB_RC == 1)) && [[ $(grep -c '' <<<"$ROUND") == "${#CASES[@]}" ]]; then
+        lab_pass "--once: one line per target, exit 1 (not all up)"
+    else
+        lab_fail "--once: one line per target, exit 1" "exit $LAB_RC, $(grep -c '' <<<"$ROUND") lines"
+        _lab_show_capture
+    fi
+    for c in "${CASES[@]}"; do
+        name=${c%%|*}
+        daemon_line=$(awk -v n="$name" '$1 == n { sub(/^[^ ]+ /, ""); print }' <<<"$ROUND")
+        eval "args=(${CLI[$name]})"
+        t0=$(date +%s%N)
+        lab_run in_director "$BIN" "${args[@]}"
+        tool_ms=$((tool_ms + ($(date +%s%N) - t0) / 1000000))
+        tool_line=$LAB_OUT
+        if [[ ${daemon_line%% *} == "${WANT[$name]}" && ${tool_line%% *} == "${WANT[$name]}" &&
+            (-n ${VERDICT_ONLY[$name]:-} || $(_lab_timeless <<<"$daemon_line") == "$(_lab_timeless <<<"$tool_line")") ]]; then
+            lab_pass "$name: ${WANT[$name]} from vipcheckd and $tool, the same line"
+        else
+            lab_fail "$name: ${WANT[$name]} from vipcheckd and $tool, the same line" \
+                "vipcheckd: $daemon_line" "$tool: $tool_line (exit $LAB_RC)" "tool: $BIN ${CLI[$name]}"
+        fi
+    done
+    if ((round_ms < tool_ms)); then
+        lab_pass "the round's checks ran side by side: ${round_ms} ms for the round, ${tool_ms} ms for $tool in turn"
+    else
+        lab_fail "the round's checks ran side by side" "${round_ms} ms for the round, ${tool_ms} ms for $tool in turn"
+    fi
+}
+# The times differ from run to run; everything else must not.
+_lab_timeless() { sed -E 's/[0-9]+\.[0-9]+ ms/T ms/g; s/after [0-9]+ (ms|milliseconds)/after T \1/g'; }

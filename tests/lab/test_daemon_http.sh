@@ -103,54 +103,13 @@ for c in "${CASES[@]}"; do
     CLI[$name]=$(printf '%q ' "${args[@]}" "${url//\{rip\}/$host}")
 done
 
-expect_true "vipcheckd --check takes every scenario as a mgmt-http target" -- \
-    in_director "$D" --config "$conf" --check
-if [[ $LAB_OUT == *"${#CASES[@]} targets (${#CASES[@]} mgmt-http)"* ]]; then lab_pass "--check counts them as mgmt-http"; else
-    lab_fail "--check counts them as mgmt-http" "stdout: $LAB_OUT"; fi
-
-start=$(date +%s%N)
-lab_run in_director "$D" --config "$conf" --once
-round_ms=$((($(date +%s%N) - start) / 1000000))
-ROUND=$LAB_OUT
-if ((LAB_RC == 1)) && [[ $(grep -c '' <<<"$ROUND") == "${#CASES[@]}" ]]; then
-    lab_pass "--once: one line per target, exit 1 (not all up)"
-else
-    lab_fail "--once: one line per target, exit 1" "exit $LAB_RC, $(grep -c '' <<<"$ROUND") lines"
-    _lab_show_capture
-fi
-
-# The times differ from run to run; everything else must not.
-normal() { sed -E 's/[0-9]+\.[0-9]+ ms/T ms/g; s/after [0-9]+ (ms|milliseconds)/after T \1/g'; }
 # Where only the verdict is compared, and why. absent: nobody answers ARP, and
 # libcurl's words depend on the neighbour entry the run before left (timed out, or
 # unreachable at once). hang: the last attempt's own timeout and the check's deadline
 # fall on the same instant, so mgmt-http-check itself says either "no reply within" or
 # libcurl's "Operation timed out", whichever fires first.
 declare -A VERDICT_ONLY=([absent]=1 [hang]=1)
-tool_ms=0
-for c in "${CASES[@]}"; do
-    name=${c%%|*}
-    daemon_line=$(awk -v n="$name" '$1 == n { sub(/^[^ ]+ /, ""); print }' <<<"$ROUND")
-    eval "args=(${CLI[$name]})"
-    t0=$(date +%s%N)
-    lab_run in_director "$BIN" "${args[@]}"
-    tool_ms=$((tool_ms + ($(date +%s%N) - t0) / 1000000))
-    tool_line=$LAB_OUT
-    if [[ ${daemon_line%% *} == "${WANT[$name]}" && ${tool_line%% *} == "${WANT[$name]}" &&
-        (-n ${VERDICT_ONLY[$name]:-} || $(normal <<<"$daemon_line") == "$(normal <<<"$tool_line")") ]]; then
-        lab_pass "$name: ${WANT[$name]} from vipcheckd and mgmt-http-check, the same line"
-    else
-        lab_fail "$name: ${WANT[$name]} from vipcheckd and mgmt-http-check, the same line" \
-            "vipcheckd:       $daemon_line" "mgmt-http-check: $tool_line (exit $LAB_RC)" "tool: $BIN ${CLI[$name]}"
-    fi
-done
-# Run one after the other, the tools take the sum of their checks; the round, its
-# slowest check (1.3 s: refused, whose three attempts are spread over 2 s) and start-up.
-if ((round_ms < 2500 && round_ms < tool_ms)); then
-    lab_pass "the round's checks ran side by side: ${round_ms} ms for the round, ${tool_ms} ms for the tools in turn"
-else
-    lab_fail "the round's checks ran side by side" "${round_ms} ms for the round, ${tool_ms} ms for the tools in turn"
-fi
+lab_round_vs_tool mgmt-http mgmt-http-check
 
 # JSON: the tool's members, with the target's name and kind first.
 lab_run in_director "$D" --config "$conf" --once --json

@@ -102,51 +102,12 @@ for c in "${CASES[@]}"; do
     CLI[$name]=$(printf '%q ' "${args[@]}" "$url" "$rip")
 done
 
-expect_true "vipcheckd --check takes every scenario as a kind http target" -- \
-    in_director "$D" --config "$conf" --check
-if [[ $LAB_OUT == *"${#CASES[@]} targets (${#CASES[@]} http)"* ]]; then lab_pass "--check counts them as http"; else
-    lab_fail "--check counts them as http" "stdout: $LAB_OUT"; fi
-
-start=$(date +%s%N)
-lab_run in_director "$D" --config "$conf" --once
-round_ms=$((($(date +%s%N) - start) / 1000000))
-ROUND=$LAB_OUT
-if ((LAB_RC == 1)) && [[ $(grep -c '' <<<"$ROUND") == "${#CASES[@]}" ]]; then
-    lab_pass "--once: one line per target, exit 1 (not all up)"
-else
-    lab_fail "--once: one line per target, exit 1" "exit $LAB_RC, $(grep -c '' <<<"$ROUND") lines"
-    _lab_show_capture
-fi
-
-# The times differ from run to run; everything else must not.
-normal() { sed -E 's/[0-9]+\.[0-9]+ ms/T ms/g; s/after [0-9]+ (ms|milliseconds)/after T \1/g'; }
 # Where only the verdict is compared, and why. hang: its end is whichever of libcurl's
 # timer and the deadline fires first, in the tool as in the daemon. absent: the line
 # counts the neighbour requests, one every 100 ms of the 600 ms, and whether the last
 # one leaves before the deadline is the scheduler's on a busy machine.
 declare -A VERDICT_ONLY=([hang]=1 [absent]=1)
-tool_ms=0
-for c in "${CASES[@]}"; do
-    name=${c%%|*}
-    daemon_line=$(awk -v n="$name" '$1 == n { sub(/^[^ ]+ /, ""); print }' <<<"$ROUND")
-    eval "args=(${CLI[$name]})"
-    t0=$(date +%s%N)
-    lab_run in_director "$BIN" "${args[@]}"
-    tool_ms=$((tool_ms + ($(date +%s%N) - t0) / 1000000))
-    tool_line=$LAB_OUT
-    if [[ ${daemon_line%% *} == "${WANT[$name]}" && ${tool_line%% *} == "${WANT[$name]}" &&
-        (-n ${VERDICT_ONLY[$name]:-} || $(normal <<<"$daemon_line") == "$(normal <<<"$tool_line")") ]]; then
-        lab_pass "$name: ${WANT[$name]} from vipcheckd and vip-http-check, the same line"
-    else
-        lab_fail "$name: ${WANT[$name]} from vipcheckd and vip-http-check, the same line" \
-            "vipcheckd:      $daemon_line" "vip-http-check: $tool_line (exit $LAB_RC)" "tool: $BIN ${CLI[$name]}"
-    fi
-done
-if ((round_ms < 3000 && round_ms < tool_ms)); then
-    lab_pass "the round's connections ran side by side: ${round_ms} ms for the round, ${tool_ms} ms for the tool in turn"
-else
-    lab_fail "the round's connections ran side by side" "${round_ms} ms for the round, ${tool_ms} ms for the tool in turn"
-fi
+lab_round_vs_tool http vip-http-check
 
 lab_run in_director "$D" --config "$conf" --once --json
 if /usr/bin/python3 -c '
