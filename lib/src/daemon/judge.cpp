@@ -248,15 +248,6 @@ std::vector<ServiceJudge::Judged> ServiceJudge::round(const std::map<std::string
     return out;
 }
 
-bool ServiceJudge::observe(std::string_view key, bool good, Stamp now)
-{
-    const auto it = std::find(keys_.begin(), keys_.end(), key);
-    if (it == keys_.end())
-        return false;
-    observe_at(static_cast<std::size_t>(it - keys_.begin()), good, now);
-    return true;
-}
-
 void ServiceJudge::observe_at(std::size_t index, bool good, Stamp now)
 {
     auto& standing = standings_.at(index);

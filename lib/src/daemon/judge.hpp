@@ -176,11 +176,8 @@ public:
     std::vector<Judged> round(const std::map<std::string, PlaneResults, std::less<>>& results, Stamp now);
 
     // One realserver's own round (vipcheckd judges each realserver as soon as all its
-    // planes have reported), then min_up over the service. Returns false for a key the
-    // judge does not have.
-    bool observe(std::string_view key, bool good, Stamp now);
-    // The same by position in keys(), which a caller that judges many rounds keeps
-    // instead of a key: no lookup per round.
+    // planes have reported), then min_up over the service. By its position in keys(),
+    // which the caller keeps: no lookup per round.
     void observe_at(std::size_t index, bool good, Stamp now);
 
     const JudgeRules& rules() const { return rules_; }

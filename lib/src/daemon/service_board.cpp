@@ -7,7 +7,6 @@
 
 namespace vipcheck {
 
-
 std::size_t ServiceView::count(RsState s) const
 {
     return static_cast<std::size_t>(
