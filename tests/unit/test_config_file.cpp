@@ -250,7 +250,7 @@ TEST_CASE("options file: a repeatable option takes one line per value", "[config
 {
     CommandLine cli(mgmt_http_command());
     HttpArgs args;
-    add_http_options(cli.app(), args);
+    add_http_options(cli.app(), args, Redirects::Followable);
     const char* argv[] = {"mgmt-http-check", "--config", "/dev/null", "http://192.0.2.11/"};
     REQUIRE(cli.parse(4, argv) == std::nullopt);
     cli.apply_options_file(parse_options_file("[mgmt-http-check]\nheader = \"X-A: 1\"\nheader = X-B: 2\n"

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 
+#include "daemon/config_reader.hpp"
 #include "daemon/daemon_config.hpp"
 
 using namespace vipcheck;
@@ -98,6 +99,12 @@ TEST_CASE("kind http: refusals are the tool's, at the field's line", "[daemon-vi
               "v.yaml:6: target 'w': bad expect_status") == 0);
     CHECK(error_of(head + "    url: http://198.51.100.10/\n    rip: 198.51.100.10\n").find("v.yaml") == 0);
     CHECK(error_of(head) == "v.yaml:2: target 'w': missing field 'url' (such as http://{rip}:8080/health)");
+    // vip-http-check has no --follow: a redirect names another URL, not this realserver at the VIP.
+    CHECK(error_of(head + "    url: http://198.51.100.10/\n    follow: false\n") ==
+          std::string("v.yaml:6: target 'w': field 'follow': ") + vip_http_no_follow);
+    CHECK(error_of("services:\n  - name: web\n    vip: 198.51.100.10\n    port: 80\n    planes: [vip-http]\n"
+                   "    vip_http: {path: /, follow: true}\n    realservers: [192.0.2.11]\n") ==
+          std::string("v.yaml:6: service 'web': field 'vip_http': field 'follow': ") + vip_http_no_follow);
     CHECK(error_of("targets:\n  - {name: i, kind: icmp, vip: 192.0.2.20, rip: 192.0.2.11, url: http://x/}\n") ==
           "v.yaml:2: target 'i': field 'url': 'url' belongs to kinds mgmt-http and http");
 }

@@ -332,7 +332,7 @@ TEST_CASE("the command line and the [mgmt-http-check] config section", "[http][c
     }
     CommandLine cli(mgmt_http_command());
     HttpArgs args;
-    add_http_options(cli.app(), args);
+    add_http_options(cli.app(), args, Redirects::Followable);
     // -H takes one word: the positional arguments after it stay positional.
     const char* argv[] = {"mgmt-http-check", "--config", path,        "-t",          "300ms",
                           "-H",              "X-A: 1",   "-H",        "X-B: 2",      "198.51.100.10",
@@ -362,7 +362,7 @@ TEST_CASE("config file: unknown keys in the own section, unknown sections and ke
     const auto run = [&](const char* text, HttpArgs& args, CommonOptions& common) {
         std::ofstream(path) << text;
         CommandLine cli(mgmt_http_command());
-        add_http_options(cli.app(), args);
+        add_http_options(cli.app(), args, Redirects::Followable);
         const char* argv[] = {"mgmt-http-check", "--config", path, "http://192.0.2.11/"};
         const auto status = cli.parse(4, argv);
         common = cli.common();

@@ -266,6 +266,22 @@ TEST_CASE("command line: --help shows each binary's synopsis and only the option
     }
     CHECK_THAT(mgmt, Catch::Contains("--attempts"));
     CHECK_THAT(mgmt, !Catch::Contains("--arp-leak"));
+
+    // --follow is mgmt-http-check's only: vip-http-check's one connection is one
+    // realserver's at the VIP, and a redirect names another URL.
+    const auto http_help = [](const CommandSpec& spec, Redirects redirects) {
+        CommandLine cli(spec);
+        HttpArgs args;
+        add_http_options(cli.app(), args, redirects);
+        return cli.app().help();
+    };
+    CHECK_THAT(http_help(mgmt_http_command(), Redirects::Followable), Catch::Contains("--follow"));
+    CHECK_THAT(http_help(vip_http_command(), Redirects::Never), !Catch::Contains("--follow"));
+    CommandLine vip(vip_http_command());
+    HttpArgs args;
+    add_http_options(vip.app(), args, Redirects::Never);
+    CHECK(parse(vip, {"vip-http-check", "--follow", "http://198.51.100.10/", "192.0.2.11"}) == 1);
+    CHECK_FALSE(args.follow);
 }
 
 TEST_CASE("command line: --arp-leak on the VIP probes; vip-arp-check is the test itself, on this link")

@@ -118,6 +118,12 @@ void read_probe_settings(const Reader& r, const YamlNode& map, const std::string
 
 // The keys of a mgmt-http request: url and mgmt-http-check's options, `_` for `-`.
 std::span<const std::string_view> http_keys();
+// Why kind http (and a service's vip_http) refuses `follow`, as vip-http-check has no
+// --follow: the connection is one realserver's at the VIP, a redirect is another URL.
+inline constexpr const char* vip_http_no_follow =
+    "kind http does not follow redirects: its one connection goes to one realserver at the VIP, and a redirect "
+    "names another URL; expect the redirect itself (expect_status: 301) or check its target with a target of "
+    "its own";
 
 // The request of `map` (url, expect_status, ..., follow) for `out`, whose rip, timeout,
 // attempts, interface and source are read already: for kind mgmt-http {rip} replaced,

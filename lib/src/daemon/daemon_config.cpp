@@ -156,8 +156,11 @@ void read_http_settings(const Reader& r, const YamlNode& map, const std::string&
     }
     if (const YamlNode* n = get("insecure"))
         a.insecure = r.boolean(*n, field("insecure"));
-    if (const YamlNode* n = get("follow"))
+    if (const YamlNode* n = get("follow")) {
+        if (at_vip)
+            r.fail(*n, fmt::format("{}: {}", field("follow"), vip_http_no_follow));
         a.follow = r.boolean(*n, field("follow"));
+    }
 
     // The target's own settings, in the words make_http_options reads; the timeout is
     // the file's duration already, so it is set after rather than spelt again.

@@ -92,13 +92,16 @@ void check_vip_http(const Reader& r, const YamlNode& map, const std::string& whe
         r.fail(map, fmt::format("{}: expected a map such as {{path: /healthz, host: www.example.test, expect_status: "
                                 "200}}",
                                 where));
-    for (const auto& entry : map.entries)
-        if (entry.key != "attempts" && entry.key != "follow" &&
+    for (const auto& entry : map.entries) {
+        if (entry.key == "follow")
+            r.fail_at(entry.line, fmt::format("{}: field 'follow': {}", where, vip_http_no_follow));
+        if (entry.key != "attempts" &&
             std::find(vip_http_keys.begin(), vip_http_keys.end(), entry.key) == vip_http_keys.end())
             r.fail_at(entry.line, fmt::format("{}: unknown field '{}' (known: path, scheme, host, expect_status, "
                                               "expect_body, digest, max_body, method, header, ca, cert, key, "
-                                              "insecure, follow, timeout, attempts)",
+                                              "insecure, timeout, attempts)",
                                               where, entry.key));
+    }
 }
 
 // The URL of a service's vip_http: scheme://VIP:port/path.

@@ -197,7 +197,8 @@ int report_http_result(const Reporter& report, const HttpResult& result, bool pr
     return report.emit(result.outcome);
 }
 
-int http_tool_main(int argc, const char* const* argv, const CommandSpec& command, const HttpRun& run)
+int http_tool_main(int argc, const char* const* argv, const CommandSpec& command, Redirects redirects,
+                   const HttpRun& run)
 {
     const char* tool = command.tool.c_str();
     const std::unique_ptr<SignalWatch> signals = start_signal_watch(tool);
@@ -205,7 +206,7 @@ int http_tool_main(int argc, const char* const* argv, const CommandSpec& command
         return 1;
     CommandLine cli(command);
     HttpArgs args;
-    add_http_options(cli.app(), args);
+    add_http_options(cli.app(), args, redirects);
     if (auto status = cli.parse(argc, argv))
         return *status;
 

@@ -52,7 +52,8 @@ int report_http_result(const Reporter& report, const HttpResult& result, bool pr
 // the HTTP options, libcurl set up, `run` for the result, the report (with
 // --print-digest, the verdict line on stderr), and every exception as verdict error.
 using HttpRun = std::function<HttpResult(CommandLine& cli, HttpArgs& args, const SignalWatch& signals)>;
-int http_tool_main(int argc, const char* const* argv, const CommandSpec& command, const HttpRun& run);
+int http_tool_main(int argc, const char* const* argv, const CommandSpec& command, Redirects redirects,
+                   const HttpRun& run);
 
 // mgmt-http-check's command line: its synopsis and the options it accepts.
 CommandSpec mgmt_http_command();

@@ -14,7 +14,7 @@
 
 namespace vipcheck {
 
-void add_http_options(CLI::App& app, HttpArgs& a)
+void add_http_options(CLI::App& app, HttpArgs& a, Redirects redirects)
 {
     app.add_option("--scheme", a.scheme, "VIP VPORT RIP RPORT form: fetch http (default) or https from RIP");
     app.add_option("--port", a.port, "VIP VPORT RIP RPORT form: the port at RIP (default RPORT)");
@@ -32,7 +32,8 @@ void add_http_options(CLI::App& app, HttpArgs& a)
     app.add_option("--cert", a.cert, "Client certificate (PEM)");
     app.add_option("--key", a.key, "Client certificate's private key (PEM)");
     app.add_flag("-k,--insecure", a.insecure, "Do not verify the server certificate");
-    app.add_flag("-L,--follow", a.follow, "Follow redirects (http and https only, at most 10)");
+    if (redirects == Redirects::Followable)
+        app.add_flag("-L,--follow", a.follow, "Follow redirects (http and https only, at most 10)");
     app.add_flag("--print-digest", a.print_digest, "Print the MD5 of the fetched body (genhash's job)");
 }
 

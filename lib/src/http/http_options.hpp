@@ -41,8 +41,13 @@ struct HttpArgs {
     bool operator==(const HttpArgs&) const = default;
 };
 
-// Adds the HTTP options to the shared CommandLine's app.
-void add_http_options(CLI::App& app, HttpArgs& args);
+// Whether a tool may follow a redirect. vip-http-check may not: its one connection is
+// to one realserver at the VIP, and a redirect names a URL, which another connection
+// (perhaps to another host) would fetch, so --follow could only pretend there.
+enum class Redirects { Followable, Never };
+
+// Adds the HTTP options to the shared CommandLine's app (--follow only if Followable).
+void add_http_options(CLI::App& app, HttpArgs& args, Redirects redirects);
 
 // A set of acceptable status codes: "200", "200,204", "200-299,304".
 class StatusSet {

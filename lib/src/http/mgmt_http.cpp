@@ -15,7 +15,7 @@ CommandSpec mgmt_http_command()
 int mgmt_http_main(int argc, const char* const* argv)
 {
     static constexpr const char* tool = "mgmt-http-check";
-    return http_tool_main(argc, argv, mgmt_http_command(),
+    return http_tool_main(argc, argv, mgmt_http_command(), Redirects::Followable,
                           [](CommandLine& cli, HttpArgs& args, const SignalWatch& signals) {
                               const HttpOptions options = make_http_options(cli.common(), args, cli.positionals());
                               const Trace trace(tool, options.output.verbose);

@@ -99,7 +99,7 @@ CommandSpec vip_http_command()
 int vip_http_main(int argc, const char* const* argv)
 {
     static constexpr const char* tool = "vip-http-check";
-    return http_tool_main(argc, argv, vip_http_command(),
+    return http_tool_main(argc, argv, vip_http_command(), Redirects::Never,
                           [](CommandLine& cli, HttpArgs& args, const SignalWatch& signals) {
                               return run_vip_http(tool, cli, args, signals);
                           });
