@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -32,20 +33,25 @@ RealserverKey realserver(const char* address)
 struct Start {
     std::uint64_t ticket;
     TimePoint at;
+    PaceLane lane;
 };
 
-// Runs the pacer as the loop does: wakes at next_start() and starts what is due, until
-// nothing is queued. Every wake-up must start something: an early one would spin.
+// Runs the pacer as vipcheckd's loop does: wakes at next_start(), and the ProbeLoop,
+// then the HttpFleet, start what is due in their lanes, until nothing is queued. Every
+// wake-up must start something: an early one would spin.
 std::vector<Start> drive(StartPacer& pacer, TimePoint from)
 {
     std::vector<Start> starts;
     TimePoint now = from;
     for (int wakeups = 0; pacer.queued() > 0; ++wakeups) {
         REQUIRE(wakeups < 100'000); // a hang guard
-        const auto due = pacer.due(now);
-        REQUIRE_FALSE(due.empty());
-        for (auto ticket : due)
-            starts.push_back({ticket, now});
+        std::size_t started = 0;
+        for (const PaceLane lane : {PaceLane::Frames, PaceLane::Http})
+            for (auto ticket : pacer.due(lane, now)) {
+                starts.push_back({ticket, now, lane});
+                ++started;
+            }
+        REQUIRE(started > 0);
         const TimePoint next = pacer.next_start();
         if (pacer.queued() > 0)
             REQUIRE(next > now);
@@ -117,7 +123,7 @@ TEST_CASE("pacing: the overall rate paces starts to every realserver together")
     StartPacer pacer(1000, 1'000'000);
     const char* realservers[] = {"192.0.2.11", "192.0.2.12", "192.0.2.13", "2001:db8::11"};
     for (std::uint64_t ticket = 0; ticket < 200; ++ticket)
-        pacer.enqueue(realserver(realservers[ticket % 4]), ticket);
+        pacer.enqueue(PaceLane::Frames, realserver(realservers[ticket % 4]), ticket);
     CHECK(pacer.queued() == 200);
     const auto starts = drive(pacer, t0);
     REQUIRE(starts.size() == 200);
@@ -135,14 +141,65 @@ TEST_CASE("pacing: the overall rate paces starts to every realserver together")
     }
 }
 
+TEST_CASE("pacing: frame probes and HTTP checks share one pace, overall and per realserver")
+{
+    // What vipcheckd's rate bounds is every start, of whichever kind: two pacers of the
+    // same rate would let twice as many go.
+    StartPacer pacer(1000, 1'000'000);
+    const char* realservers[] = {"192.0.2.11", "192.0.2.12"};
+    for (std::uint64_t ticket = 0; ticket < 100; ++ticket) {
+        pacer.enqueue(PaceLane::Frames, realserver(realservers[ticket % 2]), ticket);
+        pacer.enqueue(PaceLane::Http, realserver(realservers[ticket % 2]), ticket);
+    }
+    CHECK(pacer.queued(PaceLane::Frames) == 100);
+    CHECK(pacer.queued(PaceLane::Http) == 100);
+    const auto starts = drive(pacer, t0);
+    REQUIRE(starts.size() == 200);
+    CHECK(started_by(starts, t0) == 2);
+    CHECK(started_by(starts, t0 + 50ms) == 52);
+    CHECK(starts.back().at == t0 + 198ms);
+    // Each lane's tickets come back to that lane only, each once.
+    for (const PaceLane lane : {PaceLane::Frames, PaceLane::Http}) {
+        std::set<std::uint64_t> seen;
+        for (const auto& s : starts)
+            if (s.lane == lane)
+                CHECK(seen.insert(s.ticket).second);
+        CHECK(seen.size() == 100);
+    }
+
+    StartPacer capped(1'000'000, 100);
+    capped.enqueue(PaceLane::Http, realserver("192.0.2.11"), 1);
+    capped.enqueue(PaceLane::Frames, realserver("192.0.2.11"), 1);
+    capped.enqueue(PaceLane::Http, realserver("192.0.2.11"), 2);
+    const auto one = drive(capped, t0);
+    REQUIRE(one.size() == 3);
+    // One realserver's cap counts both kinds, in the order they were queued.
+    CHECK((one[0].lane == PaceLane::Http && one[0].at == t0));
+    CHECK((one[1].lane == PaceLane::Frames && one[1].at == t0 + 10ms));
+    CHECK((one[2].lane == PaceLane::Http && one[2].at == t0 + 20ms));
+}
+
+TEST_CASE("pacing: a lane's start let go by the other lane's call waits for its own, and says so")
+{
+    StartPacer pacer(1'000'000, 1'000'000);
+    pacer.enqueue(PaceLane::Http, realserver("192.0.2.11"), 7);
+    // The ProbeLoop asks first: the HTTP start is let go but is not the ProbeLoop's.
+    CHECK(pacer.due(PaceLane::Frames, t0).empty());
+    CHECK(pacer.queued(PaceLane::Http) == 1);
+    CHECK(pacer.next_start() == TimePoint::min()); // the loop must not sleep on it
+    CHECK(pacer.due(PaceLane::Http, t0) == std::vector<std::uint64_t>{7});
+    CHECK(pacer.queued() == 0);
+    CHECK(pacer.next_start() == TimePoint::max());
+}
+
 TEST_CASE("pacing: the per-realserver cap paces one realserver without delaying the others")
 {
     StartPacer pacer(1'000'000, 100); // one start per 10 ms to any one realserver
     for (std::uint64_t ticket = 0; ticket < 5; ++ticket)
-        pacer.enqueue(realserver("192.0.2.11"), ticket);
-    pacer.enqueue(realserver("192.0.2.12"), 10);
-    pacer.enqueue(realserver("192.0.2.12"), 11);
-    pacer.enqueue(realserver("192.0.2.13"), 20);
+        pacer.enqueue(PaceLane::Frames, realserver("192.0.2.11"), ticket);
+    pacer.enqueue(PaceLane::Frames, realserver("192.0.2.12"), 10);
+    pacer.enqueue(PaceLane::Frames, realserver("192.0.2.12"), 11);
+    pacer.enqueue(PaceLane::Frames, realserver("192.0.2.13"), 20);
     const auto starts = drive(pacer, t0);
     REQUIRE(starts.size() == 8);
     std::map<std::uint64_t, TimePoint> at;
@@ -160,9 +217,9 @@ TEST_CASE("pacing: realservers take turns for the starts the overall rate gives"
 {
     StartPacer pacer(1000, 1'000'000);
     for (std::uint64_t ticket = 0; ticket < 20; ++ticket)
-        pacer.enqueue(realserver("192.0.2.11"), ticket);
+        pacer.enqueue(PaceLane::Frames, realserver("192.0.2.11"), ticket);
     for (std::uint64_t ticket = 100; ticket < 120; ++ticket)
-        pacer.enqueue(realserver("192.0.2.12"), ticket);
+        pacer.enqueue(PaceLane::Frames, realserver("192.0.2.12"), ticket);
     // One start per wake-up: the second realserver must not wait for the first's queue.
     const auto starts = drive(pacer, t0);
     REQUIRE(starts.size() == 40);
@@ -175,19 +232,19 @@ TEST_CASE("pacing: realservers take turns for the starts the overall rate gives"
 TEST_CASE("pacing: a realserver's bucket lives while it has runs waiting")
 {
     StartPacer pacer(1'000'000, 100);
-    pacer.enqueue(realserver("192.0.2.11"), 1);
+    pacer.enqueue(PaceLane::Frames, realserver("192.0.2.11"), 1);
     CHECK(pacer.next_start() == TimePoint::min());
-    CHECK(pacer.due(t0) == std::vector<std::uint64_t>{1});
+    CHECK(pacer.due(PaceLane::Frames, t0) == std::vector<std::uint64_t>{1});
     CHECK(pacer.queued() == 0);
     CHECK(pacer.next_start() == TimePoint::max());
-    CHECK(pacer.due(t0).empty());
+    CHECK(pacer.due(PaceLane::Frames, t0).empty());
     // Queued again at once: a new round, a full bucket.
-    pacer.enqueue(realserver("192.0.2.11"), 2);
-    pacer.enqueue(realserver("192.0.2.11"), 3);
-    CHECK(pacer.due(t0) == std::vector<std::uint64_t>{2});
+    pacer.enqueue(PaceLane::Frames, realserver("192.0.2.11"), 2);
+    pacer.enqueue(PaceLane::Frames, realserver("192.0.2.11"), 3);
+    CHECK(pacer.due(PaceLane::Frames, t0) == std::vector<std::uint64_t>{2});
     CHECK(pacer.next_start() == t0 + 10ms);
-    CHECK(pacer.due(t0 + 9ms).empty());
-    CHECK(pacer.due(t0 + 10ms) == std::vector<std::uint64_t>{3});
+    CHECK(pacer.due(PaceLane::Frames, t0 + 9ms).empty());
+    CHECK(pacer.due(PaceLane::Frames, t0 + 10ms) == std::vector<std::uint64_t>{3});
 }
 
 TEST_CASE("neighbour cache: the first run starts a resolution, the next ones join it")

@@ -2,7 +2,8 @@
 // one-shot tools drive, but the captures stay open (one per interface), a frame goes
 // only to the session its nonce key names (demux.hpp), each next hop is resolved once
 // for every run that starts while its resolution lives (a round), and session starts
-// are paced, overall and per realserver. The caller owns the clock and the poll.
+// are paced, overall and per realserver, by a pacer the caller shares with its other
+// kinds of runs (start_pacer.hpp). The caller owns the clock and the poll.
 #pragma once
 
 #include <poll.h>
@@ -15,9 +16,9 @@
 
 namespace vipcheck {
 
+class StartPacer;
+
 struct LoopLimits {
-    double rate = 50'000;                // session starts per second, all realservers together
-    double realserver_rate = 10'000;     // session starts per second to one realserver
     int capture_ring = 8 * 1024 * 1024;  // per interface: a round's replies arrive at once
 };
 
@@ -28,7 +29,9 @@ struct ProbeResult {
 
 class ProbeLoop {
 public:
-    ProbeLoop(LoopLimits limits, const Trace& trace);
+    // `pacer` (which outlives the loop) paces the starts of this loop's runs beside
+    // those of its other users; `limits.capture_ring` sizes the captures.
+    ProbeLoop(StartPacer& pacer, LoopLimits limits, const Trace& trace);
     ~ProbeLoop();
     ProbeLoop(const ProbeLoop&) = delete;
     ProbeLoop& operator=(const ProbeLoop&) = delete;

@@ -15,6 +15,7 @@
 #include "daemon/service_round.hpp"
 #include "daemon/state_files.hpp"
 #include "http/http_fleet.hpp"
+#include "probe/start_pacer.hpp"
 #include "vip_http/vip_links.hpp"
 #include "vipcheck/error.hpp"
 #include "vipcheck/privilege.hpp"
@@ -59,14 +60,6 @@ std::string event_line(const RealserverEvent& e)
     return head + (e.to == RsState::Held ? ": held in the pool by min_up" : ": released by min_up");
 }
 
-LoopLimits limits(const DaemonConfig& c)
-{
-    LoopLimits l;
-    l.rate = c.rate;
-    l.realserver_rate = c.realserver_rate;
-    return l;
-}
-
 // One event loop for both uses; they differ only here:
 // - once: every target is submitted at start and the loop ends when nothing is in
 //   flight; every signal interrupts the round (exit 1: no verdict for some targets).
@@ -78,8 +71,9 @@ public:
         : options_(options),
           trace_(tool, options.verbose),
           signals_(signals),
-          loop_(limits(config), trace_),
-          http_(limits(config), tool, trace_),
+          pacer_(config.rate, config.realserver_rate),
+          loop_(pacer_, {}, trace_),
+          http_(pacer_, tool, trace_),
           vip_(trace_),
           summary_(describe_config(config))
     {
@@ -124,6 +118,7 @@ private:
     const DaemonOptions& options_;
     Trace trace_;
     const SignalWatch& signals_;
+    StartPacer pacer_; // one pace for the starts of every kind
     ProbeLoop loop_;
     HttpFleet http_; // kinds mgmt-http and http, on the same poll
     // Kind http's captures and its one lwIP stack. After http_: the fleet's checks hold

@@ -53,8 +53,8 @@ void check_multi(CURLMcode rc)
 
 } // namespace
 
-HttpFleet::HttpFleet(const LoopLimits& limits, const char* tool, const Trace& trace)
-    : tool_(tool), trace_(trace), multi_(curl_multi_init()), pacer_(limits.rate, limits.realserver_rate)
+HttpFleet::HttpFleet(StartPacer& pacer, const char* tool, const Trace& trace)
+    : tool_(tool), trace_(trace), multi_(curl_multi_init()), pacer_(pacer)
 {
     if (!multi_)
         throw Error("libcurl could not create a multi handle");
@@ -71,7 +71,7 @@ void HttpFleet::submit(std::uint64_t id, std::shared_ptr<const HttpOptions> opti
 {
     const std::uint64_t ticket = next_ticket_++;
     waiting_.emplace(ticket, Waiting{id, std::move(options), std::move(connection)});
-    pacer_.enqueue(RealserverKey(realserver), ticket);
+    pacer_.enqueue(PaceLane::Http, RealserverKey(realserver), ticket);
 }
 
 int HttpFleet::on_socket(CURL*, curl_socket_t fd, int what, void* user, void*)
@@ -231,7 +231,7 @@ void HttpFleet::finish(Check& c, TimePoint now)
 
 void HttpFleet::run(TimePoint now)
 {
-    for (const auto ticket : pacer_.due(now)) {
+    for (const auto ticket : pacer_.due(PaceLane::Http, now)) {
         auto node = waiting_.extract(ticket);
         if (!node.empty())
             start(std::move(node.mapped()), now);

@@ -3,8 +3,8 @@
 // the daemon's one loop beside the ProbeLoop's frames. Each check is what
 // mgmt-http-check does (http_check.hpp): --attempts transfers within its own --timeout,
 // judged by the same rules into the same verdict and detail line. A stalled server holds
-// only its own transfers. Starts are paced overall and per realserver as the ProbeLoop's
-// are (start_pacer.hpp). The caller owns the clock and the poll.
+// only its own transfers. Starts are paced overall and per realserver by the pacer the
+// ProbeLoop's runs take theirs from (start_pacer.hpp). The caller owns the clock and the poll.
 #pragma once
 
 #include <poll.h>
@@ -34,7 +34,8 @@ public:
     using ConnectionFactory = std::function<std::unique_ptr<Connection>(TimePoint deadline)>;
 
     // `tool` names the User-Agent.
-    HttpFleet(const LoopLimits& limits, const char* tool, const Trace& trace);
+    // `pacer` (which outlives the fleet) is shared with the ProbeLoop.
+    HttpFleet(StartPacer& pacer, const char* tool, const Trace& trace);
     ~HttpFleet();
     HttpFleet(const HttpFleet&) = delete;
     HttpFleet& operator=(const HttpFleet&) = delete;
@@ -80,7 +81,7 @@ private:
     const Trace& trace_;
     CurlGlobal curl_;
     MultiHandle multi_;
-    StartPacer pacer_;
+    StartPacer& pacer_;
     std::uint64_t next_ticket_ = 1;
     std::unordered_map<std::uint64_t, Waiting> waiting_; // by pacer ticket
     std::map<curl_socket_t, int> sockets_;               // libcurl's CURL_POLL_* wish for each

@@ -43,7 +43,7 @@ struct Flight {
 } // namespace
 
 struct ProbeLoop::Impl {
-    Impl(LoopLimits l, const Trace& t) : limits(l), trace(t), pacer(l.rate, l.realserver_rate) {}
+    Impl(StartPacer& p, LoopLimits l, const Trace& t) : limits(l), trace(t), pacer(p) {}
 
     Link& link_for(const InterfaceInfo& interface);
     void submit(std::uint64_t id, const ProbeKind& kind, const ProbeOptions& o, TimePoint now);
@@ -70,7 +70,7 @@ struct ProbeLoop::Impl {
     std::vector<Frame> out;
     std::map<int, std::unique_ptr<Link>> links;
     NeighbourCache neighbours;
-    StartPacer pacer;
+    StartPacer& pacer; // shared with vipcheckd's HTTP checks
     std::unordered_map<std::uint64_t, Pending> pending; // by pacer ticket
     std::unordered_map<std::uint64_t, std::unique_ptr<Flight>> flights;
     std::unordered_map<CaptureKey, std::uint64_t, KeyHash> by_key; // -> flight
@@ -125,7 +125,7 @@ void ProbeLoop::Impl::submit(std::uint64_t id, const ProbeKind& kind, const Prob
             p.resolution = neighbours.acquire(neighbour_query(p.context, anonymous), o.timeout / (2 * o.attempts));
         }
         const std::uint64_t ticket = next_serial++;
-        pacer.enqueue(RealserverKey(o.target.rip), ticket);
+        pacer.enqueue(PaceLane::Frames, RealserverKey(o.target.rip), ticket);
         pending.emplace(ticket, std::move(p));
     } catch (const Error& e) {
         error_result(id, o, e.what());
@@ -338,7 +338,7 @@ void ProbeLoop::Impl::run(TimePoint now)
     for (int ifindex : broken)
         fail_link(ifindex, "capture failed: the interface went away or down");
     resolve_due(now);
-    for (const auto ticket : pacer.due(now)) {
+    for (const auto ticket : pacer.due(PaceLane::Frames, now)) {
         auto node = pending.extract(ticket);
         start(std::move(node.mapped()), now);
     }
@@ -365,7 +365,10 @@ TimePoint ProbeLoop::Impl::next_wakeup() const
     return next;
 }
 
-ProbeLoop::ProbeLoop(LoopLimits limits, const Trace& trace) : impl_(std::make_unique<Impl>(limits, trace)) {}
+ProbeLoop::ProbeLoop(StartPacer& pacer, LoopLimits limits, const Trace& trace)
+    : impl_(std::make_unique<Impl>(pacer, limits, trace))
+{
+}
 ProbeLoop::~ProbeLoop() = default;
 
 void ProbeLoop::submit(std::uint64_t id, const ProbeKind& kind, const ProbeOptions& options, TimePoint now)
@@ -387,7 +390,7 @@ void ProbeLoop::poll_fds(std::vector<pollfd>& fds) const
 
 bool ProbeLoop::idle() const
 {
-    return impl_->flights.empty() && impl_->pacer.queued() == 0 && impl_->results.empty();
+    return impl_->flights.empty() && impl_->pacer.queued(PaceLane::Frames) == 0 && impl_->results.empty();
 }
 
 } // namespace vipcheck

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <utility>
 
 namespace vipcheck {
 
@@ -25,20 +26,17 @@ TimePoint TokenBucket::ready_at() const
 
 StartPacer::StartPacer(double rate, double realserver_rate) : realserver_rate_(realserver_rate), overall_(rate) {}
 
-void StartPacer::enqueue(const RealserverKey& realserver, std::uint64_t ticket)
+void StartPacer::enqueue(PaceLane lane, const RealserverKey& realserver, std::uint64_t ticket)
 {
     auto [it, added] = queues_.try_emplace(realserver, Queue{{}, TokenBucket(realserver_rate_)});
     if (added)
         turns_.push_back(realserver);
-    it->second.waiting.push_back(ticket);
-    ++queued_;
+    it->second.waiting.push_back({lane, ticket});
+    ++queued_[index(lane)];
 }
 
-std::vector<std::uint64_t> StartPacer::due(TimePoint now)
+std::vector<std::uint64_t> StartPacer::due(PaceLane lane, TimePoint now)
 {
-    std::vector<std::uint64_t> out;
-    if (queued_ == 0)
-        return out;
     // One start per realserver per turn; whoever the overall rate left out goes first
     // next time.
     bool progress = true;
@@ -53,9 +51,9 @@ std::vector<std::uint64_t> StartPacer::due(TimePoint now)
                 turns_.push_back(realserver);
                 continue;
             }
-            out.push_back(q.waiting.front());
+            const Ticket t = q.waiting.front();
             q.waiting.pop_front();
-            --queued_;
+            started_[index(t.lane)].push_back(t.number);
             q.bucket.take(now);
             overall_.take(now);
             progress = true;
@@ -65,12 +63,16 @@ std::vector<std::uint64_t> StartPacer::due(TimePoint now)
                 turns_.push_back(realserver);
         }
     }
+    std::vector<std::uint64_t> out = std::exchange(started_[index(lane)], {});
+    queued_[index(lane)] -= out.size();
     return out;
 }
 
 TimePoint StartPacer::next_start() const
 {
-    if (queued_ == 0)
+    if (!started_[0].empty() || !started_[1].empty())
+        return TimePoint::min();
+    if (queues_.empty())
         return TimePoint::max();
     TimePoint soonest = TimePoint::max();
     for (const auto& [realserver, q] : queues_)

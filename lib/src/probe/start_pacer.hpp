@@ -6,6 +6,7 @@
 // its tickets start now and when to ask again.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <deque>
@@ -36,23 +37,37 @@ private:
     std::optional<TimePoint> due_; // when the token after the last one taken is earned
 };
 
+// Whose run a ticket is: vipcheckd's frame probes (the ProbeLoop) or its HTTP checks
+// (the HttpFleet). Both take their starts from one pacer, so that `rate` and
+// `realserver_rate` bound every start vipcheckd makes, whatever its kind.
+enum class PaceLane : std::uint8_t { Frames, Http };
+
 class StartPacer {
 public:
     StartPacer(double rate, double realserver_rate);
 
-    // A run to `realserver`, waiting behind that realserver's earlier ones.
-    void enqueue(const RealserverKey& realserver, std::uint64_t ticket);
-    // The tickets whose turn has come at `now`, in start order.
-    std::vector<std::uint64_t> due(TimePoint now);
+    // A run of `lane` to `realserver`, waiting behind that realserver's earlier ones of
+    // either lane. Tickets are the lane's own: each lane numbers its runs.
+    void enqueue(PaceLane lane, const RealserverKey& realserver, std::uint64_t ticket);
+    // `lane`'s tickets whose turn has come at `now`, in start order. The other lane's
+    // that came due meanwhile wait for that lane's call, already started as far as the
+    // pace is concerned (next_start() is then now).
+    std::vector<std::uint64_t> due(PaceLane lane, TimePoint now);
     // When due() has a ticket next: TimePoint::max() with nothing queued.
     TimePoint next_start() const;
-    std::size_t queued() const { return queued_; }
+    std::size_t queued() const { return queued_[0] + queued_[1]; }
+    std::size_t queued(PaceLane lane) const { return queued_[index(lane)]; }
 
 private:
+    struct Ticket {
+        PaceLane lane;
+        std::uint64_t number;
+    };
     struct Queue {
-        std::deque<std::uint64_t> waiting;
+        std::deque<Ticket> waiting;
         TokenBucket bucket;
     };
+    static std::size_t index(PaceLane lane) { return static_cast<std::size_t>(lane); }
 
     double realserver_rate_;
     TokenBucket overall_;
@@ -60,7 +75,10 @@ private:
     std::unordered_map<RealserverKey, Queue, KeyHash> queues_;
     // Realservers with runs waiting, whose turn comes first at the front.
     std::deque<RealserverKey> turns_;
-    std::size_t queued_ = 0;
+    // Per lane: the tickets the pace has let go that its due() has not taken yet, and
+    // how many are queued or let go (what that lane still has to start).
+    std::array<std::vector<std::uint64_t>, 2> started_;
+    std::array<std::size_t, 2> queued_{};
 };
 
 } // namespace vipcheck
