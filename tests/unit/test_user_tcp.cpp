@@ -271,6 +271,38 @@ TEST_CASE("a lost SYN is sent again, with the same ISN", "[user_tcp][loss]")
     CHECK(parse(again[0]).tcp.seq == f.isn);
 }
 
+TEST_CASE("a stack that sat empty times nothing of that while: a new connection's SYN goes once", "[user_tcp][loss]")
+{
+    // vipcheckd's stack outlives its connections: between two rounds it is empty for
+    // the interval, and the lwIP ticks of that time must not all run when the next
+    // round's first connection wakes the clock (they sent its SYN seven times at once).
+    TimePoint now{};
+    LwipStack stack_tcp(now);
+    {
+        UserTcp earlier(stack_tcp, flow4(0x01020304, 40000));
+        earlier.on_timer(now);
+    }
+    now += 5s;
+    const TcpFlow f = flow4(0x0a0b0c0d, 40001);
+    UserTcp tcp(stack_tcp, f);
+    REQUIRE(tcp.take_frames().size() == 1);
+    tcp.on_timer(now);
+    CHECK(tcp.take_frames().empty());
+    // Its own first retransmission comes after lwIP's RTO, counted from now.
+    for (int i = 0; i < 10; ++i) {
+        now += 25ms;
+        tcp.on_timer(now);
+    }
+    CHECK(tcp.take_frames().empty());
+    for (int i = 0; i < 10; ++i) {
+        now += 25ms;
+        tcp.on_timer(now);
+    }
+    const auto again = tcp.take_frames();
+    REQUIRE(again.size() == 1);
+    CHECK(parse(again[0]).tcp.seq == f.isn);
+}
+
 TEST_CASE("a lost request is retransmitted until acknowledged", "[user_tcp][loss]")
 {
     const TcpFlow f = flow4();

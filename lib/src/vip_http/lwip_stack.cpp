@@ -114,7 +114,17 @@ LwipStack::~LwipStack()
 
 void LwipStack::on_timer(TimePoint now)
 {
-    // A late wake-up runs the missed ticks at once, as a slow embedded loop would.
+    // lwIP's clock has to run only while it holds a connection. The ticks missed while
+    // the stack sat empty (vipcheckd's stack between two rounds) time nothing, and run
+    // at once they would fire the new connection's retransmissions in a burst: its SYN
+    // sent seven times within microseconds, then given up.
+    if (restart_clock_) {
+        restart_clock_ = false;
+        next_tick_ = now + lwip_tick;
+        return;
+    }
+    // A late wake-up with connections open runs the missed ticks at once, as a slow
+    // embedded loop would.
     while (now >= next_tick_) {
         tcp_tmr();
         next_tick_ += lwip_tick;
@@ -135,6 +145,9 @@ bool LwipStack::port_free(const IpAddress& local, std::uint16_t port) const
     const std::string flow = flow_key(local, local_port, remote, remote_port);
     if (connections_.contains(flow))
         throw Error(fmt::format("internal: two user-space connections from {} port {}", local.str(), local_port));
+    // UserTcp aborts its pcb before it detaches: with no connection, lwIP holds none.
+    if (connections_.empty())
+        restart_clock_ = true;
     auto& slot = interfaces_[address_key(local)];
     if (!slot) {
         auto i = std::make_unique<Interface>();

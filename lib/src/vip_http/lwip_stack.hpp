@@ -78,6 +78,9 @@ private:
     void output(Bytes packet);
 
     TimePoint next_tick_;
+    // Set when a connection comes to an empty stack: the next on_timer() starts the
+    // clock afresh (lwip_stack.cpp says why).
+    bool restart_clock_ = false;
     std::map<std::string, std::unique_ptr<Interface>> interfaces_; // by local address (address_key)
     std::map<std::string, UserTcp*> connections_;                  // by 4-tuple (flow_key)
     std::multiset<std::string> bound_;                             // local address and port
