@@ -2,6 +2,9 @@
 #include <catch2/catch.hpp>
 
 #include <cerrno>
+#include <cstdint>
+#include <string>
+#include <vector>
 
 #include "http/http_check.hpp"
 
@@ -37,6 +40,80 @@ TEST_CASE("curl result codes map to verdict tokens", "[http][verdict]")
     CHECK(classify_transfer(CURLE_URL_MALFORMAT, 0, false) == Verdict::Error);
     CHECK(classify_transfer(CURLE_INTERFACE_FAILED, 0, false) == Verdict::Error);
     CHECK(classify_transfer(CURLE_OUT_OF_MEMORY, 0, false) == Verdict::Error);
+}
+
+namespace {
+
+// What libcurl 7.88 handed its debug callback as CURLINFO_SSL_DATA_IN, message by
+// message, for a TLS 1.3 server that wants a client certificate we do not have.
+const std::vector<std::vector<std::uint8_t>> certificate_required_alert = {
+    {0x17, 0x03, 0x03, 0x00, 0x13}, // record header: application data, 19 bytes
+    {0x15},                         // its inner content type: alert
+    {0x02, 0x74},                   // fatal, certificate_required (116)
+};
+
+TlsAlertReader read(const std::vector<std::vector<std::uint8_t>>& messages)
+{
+    TlsAlertReader r;
+    for (const auto& m : messages)
+        r.feed(m);
+    return r;
+}
+
+} // namespace
+
+TEST_CASE("the server's TLS alert is read out of libcurl's trace of TLS", "[http][verdict][tls]")
+{
+    const auto alert = read(certificate_required_alert).error_alert();
+    REQUIRE(alert);
+    CHECK(alert->level == 2);
+    CHECK(alert->description == 116);
+    CHECK(alert_name(alert->description) == "certificate_required");
+
+    // TLS 1.2: the alert's own record type, no inner content type.
+    const auto tls12 = read({{0x15, 0x03, 0x03, 0x00, 0x02}, {0x02, 0x28}}).error_alert();
+    REQUIRE(tls12);
+    CHECK(alert_name(tls12->description) == "handshake_failure");
+
+    // close_notify ends a connection; it reports no error.
+    CHECK_FALSE(read({{0x17, 0x03, 0x03, 0x00, 0x13}, {0x15}, {0x01, 0x00}}).error_alert());
+    // Two bytes of application data, or of a handshake record, are no alert.
+    CHECK_FALSE(read({{0x17, 0x03, 0x03, 0x00, 0x13}, {0x17}, {0x02, 0x74}}).error_alert());
+    CHECK_FALSE(read({{0x16, 0x03, 0x03, 0x00, 0x02}, {0x02, 0x74}}).error_alert());
+    // Plain HTTP where TLS was expected: "HTTP/" is no record header.
+    CHECK_FALSE(read({{'H', 'T', 'T', 'P', '/'}, {0x02, 0x74}}).error_alert());
+    // The first error alert is the one that counts.
+    auto twice = certificate_required_alert;
+    twice.insert(twice.end(), {{0x15, 0x03, 0x03, 0x00, 0x02}, {0x02, 0x28}});
+    CHECK(read(twice).error_alert()->description == 116);
+}
+
+TEST_CASE("a server's error alert decides the verdict, whatever libcurl failed on first", "[http][verdict][tls]")
+{
+    const auto alert = read(certificate_required_alert).error_alert();
+    const std::string said = "the server sent the TLS alert certificate_required (116)";
+
+    // The race seen under load: the server's reset came before our request went out.
+    // libcurl's first words were getpeername()'s, its code the failed send's, and the
+    // alert was read only when libcurl closed the connection.
+    const Judgement raced = judge_failure(CURLE_SEND_ERROR, ECONNRESET, true, alert,
+                                          "getpeername() failed with errno 107: Transport endpoint is not connected");
+    CHECK(raced.verdict == Verdict::TlsError);
+    CHECK(raced.detail == said);
+    // The usual order: the request went out, and reading the answer met the alert.
+    const Judgement usual = judge_failure(
+        CURLE_RECV_ERROR, 0, true, alert,
+        "OpenSSL SSL_read: OpenSSL/3.0.19: error:0A00045C:SSL routines::tlsv13 alert certificate required, errno 0");
+    CHECK(usual.verdict == Verdict::TlsError);
+    CHECK(usual.detail == said);
+
+    // Without an alert, a reset is a server that cut the connection: no-reply, in libcurl's words.
+    const Judgement reset = judge_failure(CURLE_SEND_ERROR, ECONNRESET, true, std::nullopt,
+                                          "OpenSSL SSL_write: Connection reset by peer, errno 104");
+    CHECK(reset.verdict == Verdict::NoReply);
+    CHECK(reset.detail == "OpenSSL SSL_write: Connection reset by peer, errno 104");
+    CHECK(judge_failure(CURLE_GOT_NOTHING, 0, true, TlsAlert{1, 0}, "Empty reply from server").verdict ==
+          Verdict::NoReply);
 }
 
 TEST_CASE("the HTTP verdicts have their tokens and exit codes", "[http][verdict]")

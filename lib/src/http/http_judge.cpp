@@ -61,6 +61,79 @@ Verdict classify_transfer(CURLcode code, long os_errno, bool tls)
     }
 }
 
+bool is_error_alert(TlsAlert alert)
+{
+    constexpr std::uint8_t close_notify = 0;
+    constexpr std::uint8_t user_canceled = 90;
+    return alert.description != close_notify && alert.description != user_canceled;
+}
+
+std::string_view alert_name(std::uint8_t description)
+{
+    switch (description) {
+    case 0: return "close_notify";
+    case 10: return "unexpected_message";
+    case 20: return "bad_record_mac";
+    case 21: return "decryption_failed";
+    case 22: return "record_overflow";
+    case 30: return "decompression_failure";
+    case 40: return "handshake_failure";
+    case 41: return "no_certificate";
+    case 42: return "bad_certificate";
+    case 43: return "unsupported_certificate";
+    case 44: return "certificate_revoked";
+    case 45: return "certificate_expired";
+    case 46: return "certificate_unknown";
+    case 47: return "illegal_parameter";
+    case 48: return "unknown_ca";
+    case 49: return "access_denied";
+    case 50: return "decode_error";
+    case 51: return "decrypt_error";
+    case 60: return "export_restriction";
+    case 70: return "protocol_version";
+    case 71: return "insufficient_security";
+    case 80: return "internal_error";
+    case 86: return "inappropriate_fallback";
+    case 90: return "user_canceled";
+    case 100: return "no_renegotiation";
+    case 109: return "missing_extension";
+    case 110: return "unsupported_extension";
+    case 111: return "certificate_unobtainable";
+    case 112: return "unrecognized_name";
+    case 113: return "bad_certificate_status_response";
+    case 114: return "bad_certificate_hash_value";
+    case 115: return "unknown_psk_identity";
+    case 116: return "certificate_required";
+    case 120: return "no_application_protocol";
+    default: return "unknown";
+    }
+}
+
+void TlsAlertReader::feed(std::span<const std::uint8_t> message)
+{
+    constexpr std::uint8_t alert = 21;
+    constexpr std::uint8_t application_data = 23;
+    constexpr std::uint8_t tls_major_version = 3;
+    if (message.size() == 5 && message[1] == tls_major_version) {
+        content_type_ = message[0];
+    } else if (message.size() == 1 && content_type_ == application_data) {
+        content_type_ = message[0];
+    } else if (message.size() == 2 && content_type_ == alert) {
+        const TlsAlert a{message[0], message[1]};
+        if (!error_alert_ && is_error_alert(a))
+            error_alert_ = a;
+    }
+}
+
+Judgement judge_failure(CURLcode code, long os_errno, bool tls, const std::optional<TlsAlert>& server_alert,
+                        std::string_view libcurl_message)
+{
+    if (server_alert && is_error_alert(*server_alert))
+        return {Verdict::TlsError, fmt::format("the server sent the TLS alert {} ({})",
+                                               alert_name(server_alert->description), server_alert->description)};
+    return {classify_transfer(code, os_errno, tls), std::string(libcurl_message)};
+}
+
 std::string status_text(long status, const std::string& reason)
 {
     return reason.empty() ? fmt::format("{}", status) : fmt::format("{} {}", status, reason);

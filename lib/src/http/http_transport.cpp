@@ -108,15 +108,16 @@ Judgement Transfer::finish(CURLcode code)
     const char* scheme = nullptr;
     curl_easy_getinfo(easy_.get(), CURLINFO_SCHEME, &scheme);
     const bool tls = scheme ? strcasecmp(scheme, "https") == 0 : options_.target.https;
-    const Verdict v = classify_transfer(code, os_errno, tls);
-    std::string why = errbuf_[0] ? std::string(chomp(errbuf_)) : curl_easy_strerror(code);
-    if (v == Verdict::Refused)
-        why = fmt::format("connection refused by {} port {}", remote_.empty() ? options_.target.host : remote_,
-                          options_.target.port);
+    Judgement j = judge_failure(code, os_errno, tls, alerts_.error_alert(),
+                                errbuf_[0] ? chomp(errbuf_) : std::string_view(curl_easy_strerror(code)));
+    if (j.verdict == Verdict::Refused)
+        j.detail = fmt::format("connection refused by {} port {}", remote_.empty() ? options_.target.host : remote_,
+                               options_.target.port);
     else if (code == CURLE_INTERFACE_FAILED)
-        why = fmt::format("cannot bind to{}{}: {}", options_.interface.empty() ? "" : " --interface " + options_.interface,
-                          options_.source ? " --source " + options_.source->str() : "", why);
-    return {v, why};
+        j.detail = fmt::format("cannot bind to{}{}: {}",
+                               options_.interface.empty() ? "" : " --interface " + options_.interface,
+                               options_.source ? " --source " + options_.source->str() : "", j.detail);
+    return j;
 }
 
 void Transfer::configure(const char* tool, Clock::time_point deadline)
@@ -180,7 +181,9 @@ void Transfer::configure(const char* tool, Clock::time_point deadline)
     set_curl_option(e, CURLOPT_WRITEDATA, static_cast<void*>(this));
     set_curl_option(e, CURLOPT_HEADERFUNCTION, &Transfer::on_header);
     set_curl_option(e, CURLOPT_HEADERDATA, static_cast<void*>(this));
-    if (trace_.enabled()) {
+    // The server's TLS alerts reach us only through the debug callback, and libcurl
+    // hands TLS messages to it only when verbose.
+    if (trace_.enabled() || o.target.https || o.follow) {
         set_curl_option(e, CURLOPT_DEBUGFUNCTION, &Transfer::on_debug);
         set_curl_option(e, CURLOPT_DEBUGDATA, static_cast<void*>(this));
         set_curl_option(e, CURLOPT_VERBOSE, 1L);
@@ -262,6 +265,10 @@ size_t Transfer::on_header(char* data, size_t size, size_t count, void* user)
 int Transfer::on_debug(CURL*, curl_infotype type, char* data, size_t size, void* user)
 {
     auto* self = static_cast<Transfer*>(user);
+    if (type == CURLINFO_SSL_DATA_IN)
+        self->alerts_.feed(std::span(reinterpret_cast<const std::uint8_t*>(data), size));
+    if (!self->trace_.enabled())
+        return 0;
     const char* stage = type == CURLINFO_TEXT ? "curl" : type == CURLINFO_HEADER_OUT ? "send" : "recv";
     if (type != CURLINFO_TEXT && type != CURLINFO_HEADER_OUT && type != CURLINFO_HEADER_IN)
         return 0;

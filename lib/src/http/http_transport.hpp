@@ -133,6 +133,7 @@ private:
     std::string bind_text_;
     std::string user_agent_;
     char errbuf_[CURL_ERROR_SIZE] = {};
+    TlsAlertReader alerts_;
 
     std::string body_;
     std::uint64_t bytes_ = 0;
