@@ -2,7 +2,7 @@
 # shellcheck source-path=SCRIPTDIR
 # test_daemon_http.sh - vipcheckd's kind mgmt-http and plane mgmt-http in the standard lab.
 #
-#   VIPCHECK_TOOLS=build/tools tests/lab/test_daemon_http.sh
+#   VIPCHECK_TOOLS=build/tools tests/lab/test_daemon_http.sh LATE_REQUEST_SHIM
 #
 # Needs root and openssl. The healthy realserver runs the HTTP and TLS servers of
 # test_http.sh (tests/lab/http_server.py, a test CA made here). Every scenario is one
@@ -11,13 +11,17 @@
 # same but for the times. A round of all of them at once takes about as long as its
 # slowest check: the transfers run side by side on one poll. Last, a service with the
 # planes vip-icmp, vip-syn and mgmt-http: a realserver whose management HTTP fails
-# while its VIP serves stays up with the code mgmt-down.
+# while its VIP serves stays up with the code mgmt-down. LATE_REQUEST_SHIM
+# (tests/lab/late_request_shim.c, built by cmake) makes the director send its request
+# only after the server's reset: the server that wants a client certificate must still
+# be told by its alert, not by the load of the machine.
 set -uo pipefail
 
 for tool in openssl /usr/bin/python3 md5sum; do
     command -v "$tool" >/dev/null || { echo "Bail out! $tool is missing"; exit 1; }
 done
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+LATE=$(realpath -e -- "${1:-}") || { echo "Bail out! usage: $0 LATE_REQUEST_SHIM"; exit 1; }
 # shellcheck source=harness.sh
 . "$HERE/harness.sh"
 lab_tools D=vipcheckd BIN=mgmt-http-check
@@ -110,6 +114,29 @@ done
 # libcurl's "Operation timed out", whichever fires first.
 declare -A VERDICT_ONLY=([absent]=1 [hang]=1)
 lab_round_vs_tool mgmt-http mgmt-http-check
+
+# The server that wants a client certificate sends its alert, then resets (the client's
+# Finished is unread). A director that sends its request only after the reset fails on
+# the send; the alert is read when libcurl closes. The verdict and the line are the
+# alert's, from both, as when the request went out in time.
+late_conf=$WORK/late.yaml
+printf 'timeout: 2s\ntargets:\n  - {name: tls-no-client-cert, kind: mgmt-http, rip: "%s", url: "https://{rip}:8444/", ca: "%s"}\n' \
+    "$RS" "$PKI/ca.pem" >"$late_conf"
+lab_run in_director env LD_PRELOAD="$LATE" "$D" --config "$late_conf" --once
+late_daemon=$(awk '$1 == "tls-no-client-cert" { sub(/^[^ ]+ /, ""); print }' <<<"$LAB_OUT")
+eval "args=(${CLI[tls-no-client-cert]})"
+lab_run in_director env LD_PRELOAD="$LATE" "$BIN" --verbose "${args[@]}"
+late_tool=$LAB_OUT
+# The trace (--verbose) shows the order was the one wanted: the request's send met the reset.
+if [[ $LAB_ERR != *"Send failure: Connection reset by peer"* ]]; then
+    lab_fail "the late request met the server's reset" "$(grep -E 'curl|result' <<<"$LAB_ERR" | tail -5)"
+elif [[ ${late_daemon%% *} == tls-error && $(_lab_timeless <<<"$late_daemon") == "$(_lab_timeless <<<"$late_tool")" &&
+    $late_tool == *"the server sent the TLS alert certificate_required (116)"* ]]; then
+    lab_pass "tls-no-client-cert, request sent after the server's reset: tls-error from vipcheckd and mgmt-http-check, the same line"
+else
+    lab_fail "tls-no-client-cert, request sent after the server's reset: tls-error from vipcheckd and mgmt-http-check, the same line" \
+        "vipcheckd: $late_daemon" "mgmt-http-check: $late_tool (exit $LAB_RC)"
+fi
 
 # JSON: the tool's members, with the target's name and kind first.
 lab_run in_director "$D" --config "$conf" --once --json
