@@ -377,26 +377,27 @@ lab_http_realserver() {
 # ---------------------------------------------------------------------------
 # vipcheckd's round against the one-shot tool, scenario by scenario
 
-# lab_round_vs_tool KIND TOOL_NAME: the scenarios of the calling lab, CASES (NAME|...),
-# WANT[NAME] (the verdict), CLI[NAME] (the tool's arguments, %q-quoted) and
+# lab_round_vs_tool KIND TOOL_NAME [RUNNER]: the scenarios of the calling lab, CASES
+# (NAME|...), WANT[NAME] (the verdict), CLI[NAME] (the tool's arguments, %q-quoted) and
 # VERDICT_ONLY[NAME] (set where only the verdict can be compared; the lab says why),
 # configured as targets of kind KIND in $conf: vipcheckd ($D) takes them all (--check),
-# proves them in one --once round, and $BIN proves each in turn. Each must give its
+# proves them in one --once round, and $BIN proves each in turn, both through RUNNER
+# (in_director unless given: the namespace they run in). Each must give its
 # verdict from both and the same line but for the times, and the round must take less
 # than the tool's runs one after the other (a ratio of one run, not a duration).
 # Leaves the round's lines in ROUND.
-# shellcheck disable=SC2154 # conf, CASES, WANT, CLI, VERDICT_ONLY, D and BIN: the calling lab's
+# shellcheck disable=SC2153,SC2154 # conf, CASES, WANT, CLI, VERDICT_ONLY, D and BIN: the calling lab's
 lab_round_vs_tool() {
-    local kind=$1 tool=$2 c name daemon_line tool_line t0 start round_ms tool_ms=0 args
+    local kind=$1 tool=$2 run=${3:-in_director} c name daemon_line tool_line t0 start round_ms tool_ms=0 args
     expect_true "vipcheckd --check takes every scenario as a kind $kind target" -- \
-        in_director "$D" --config "$conf" --check
+        "$run" "$D" --config "$conf" --check
     if [[ $LAB_OUT == *"${#CASES[@]} targets (${#CASES[@]} $kind)"* ]]; then
         lab_pass "--check counts them as $kind"
     else
         lab_fail "--check counts them as $kind" "stdout: $LAB_OUT"
     fi
     start=$(date +%s%N)
-    lab_run in_director "$D" --config "$conf" --once
+    lab_run "$run" "$D" --config "$conf" --once
     round_ms=$((($(date +%s%N) - start) / 1000000))
     ROUND=$LAB_OUT
     if ((LAB_RC == 1)) && [[ $(grep -c '' <<<"$ROUND") == "${#CASES[@]}" ]]; then
@@ -410,7 +411,7 @@ lab_round_vs_tool() {
         daemon_line=$(awk -v n="$name" '$1 == n { sub(/^[^ ]+ /, ""); print }' <<<"$ROUND")
         eval "args=(${CLI[$name]})"
         t0=$(date +%s%N)
-        lab_run in_director "$BIN" "${args[@]}"
+        lab_run "$run" "$BIN" "${args[@]}"
         tool_ms=$((tool_ms + ($(date +%s%N) - t0) / 1000000))
         tool_line=$LAB_OUT
         if [[ ${daemon_line%% *} == "${WANT[$name]}" && ${tool_line%% *} == "${WANT[$name]}" &&

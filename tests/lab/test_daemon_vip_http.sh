@@ -10,8 +10,11 @@
 # vipcheckd --once round, all connections at once through the daemon's one lwIP stack,
 # and one vip-http-check run with the same settings: each must give the verdict the
 # scenario wants, and the two lines must be the same but for the times. Then frame loss
-# at the realserver for a round of five big transfers, and a service whose realserver's
-# virtual host is broken on the VIP only: app-broken-on-vip.
+# at the realserver for a round of five big transfers, a service whose realserver's
+# virtual host is broken on the VIP only: app-broken-on-vip, and a backup director (one
+# without the VIP): its round against the tool there, its nftables elements deleted
+# when its connections end or expiring when it is SIGKILLed, and without CAP_NET_ADMIN,
+# an error naming the fix.
 set -uo pipefail
 
 for tool in openssl /usr/bin/python3 md5sum nft; do
@@ -79,28 +82,32 @@ CASES=(
     "v6-closed|port-closed|$RS6|http://[$VIP6]:8081/|"
 )
 
-# The file and each tool's command line from the table.
-conf=$WORK/targets.yaml
-printf 'timeout: 2s\ntargets:\n' >"$conf"
+# write_cases FILE: CASES as the targets of FILE, with WANT and each tool's command line.
 declare -A CLI WANT
-for c in "${CASES[@]}"; do
-    IFS='|' read -r name want rip url opts <<<"$c"
-    WANT[$name]=$want
-    printf '  - name: %s\n    kind: http\n    rip: "%s"\n    url: "%s"\n' "$name" "$rip" "$url" >>"$conf"
-    args=()
-    read -r -a words <<<"$opts"
-    for ((i = 0; i < ${#words[@]}; i++)); do
-        opt=${words[$i]#--}
-        value=${words[$((i + 1))]//\~/ }
-        i=$((i + 1))
-        # Single-quoted YAML: a backslash is itself, a quote is doubled.
-        printf "    %s: '%s'\n" "${opt//-/_}" "${value//\'/\'\'}" >>"$conf"
-        args+=("--$opt" "$value")
+write_cases() {
+    local conf=$1 c name want rip url opts args words opt value i
+    printf 'timeout: 2s\ntargets:\n' >"$conf"
+    for c in "${CASES[@]}"; do
+        IFS='|' read -r name want rip url opts <<<"$c"
+        WANT[$name]=$want
+        printf '  - name: %s\n    kind: http\n    rip: "%s"\n    url: "%s"\n' "$name" "$rip" "$url" >>"$conf"
+        args=()
+        read -r -a words <<<"$opts"
+        for ((i = 0; i < ${#words[@]}; i++)); do
+            opt=${words[$i]#--}
+            value=${words[$((i + 1))]//\~/ }
+            i=$((i + 1))
+            # Single-quoted YAML: a backslash is itself, a quote is doubled.
+            printf "    %s: '%s'\n" "${opt//-/_}" "${value//\'/\'\'}" >>"$conf"
+            args+=("--$opt" "$value")
+        done
+        # The file's timeout, unless the scenario gives its own.
+        [[ $opts == *--timeout* ]] || args=(--timeout 2s "${args[@]}")
+        CLI[$name]=$(printf '%q ' "${args[@]}" "$url" "$rip")
     done
-    # The file's timeout, unless the scenario gives its own.
-    [[ $opts == *--timeout* ]] || args=(--timeout 2s "${args[@]}")
-    CLI[$name]=$(printf '%q ' "${args[@]}" "$url" "$rip")
-done
+}
+conf=$WORK/targets.yaml
+write_cases "$conf"
 
 # Where only the verdict is compared, and why. hang: its end is whichever of libcurl's
 # timer and the deadline fires first, in the tool as in the daemon. absent: the line
@@ -206,16 +213,83 @@ else
     _lab_show_capture
 fi
 
-# --- a director that does not hold the VIP: refused with its reason, not half done ---
+# --- a director that does not hold the VIP: each connection's nftables element ---------
+# vip-http-check's scenarios of test_vip_http.sh, a failing path or two beside them, in
+# one round of vipcheckd on a second director without the VIP, against the tool there.
 # The harness keeps no switch name in this shell; the standard lab's is sw.
 : "${LAB_SWITCH:=sw}"
-if lab_add_host backup "192.0.2.3/24"; then
-    printf 'targets:\n  - {name: b, kind: http, rip: %s, url: "%s/"}\n' "$RS" "$URL" >"$WORK/backup.yaml"
-    lab_run timeout -k 2 "$LAB_CMD_TIMEOUT" ip netns exec "$(lab_ns backup)" "$D" --config "$WORK/backup.yaml" --once
-    if ((LAB_RC == 1)) && [[ $LAB_OUT == "b error "*"does not hold the VIP $VIP"*"nftables bypass"* ]]; then
-        lab_pass "backup director: verdict error naming the missing nftables bypass"
+BACKUP_IP=192.0.2.3
+if lab_add_host backup "$BACKUP_IP/24"; then
+    # shellcheck disable=SC2317 # called through lab_round_vs_tool
+    in_backup() { timeout -k 2 "$LAB_CMD_TIMEOUT" ip netns exec "$(lab_ns backup)" "$@"; }
+    # The elements in the backup director's set, one line each (none: nothing).
+    backup_elements() {
+        ip netns exec "$(lab_ns backup)" nft -j list set inet vipcheck http4 2>/dev/null |
+            /usr/bin/python3 -c '
+import json, sys
+text = sys.stdin.read()
+for o in (json.loads(text)["nftables"] if text else []):
+    for e in o.get("set", {}).get("elem", []):
+        print(json.dumps(e))'
+    }
+    CASES=(
+        "b-ok|up|$RS|$URL/|"
+        "b-big-digest|up|$RS|$URL/big/307200|--digest $big_md5"
+        "b-tls|up|$RS|https://$VIP:8443/|--ca $PKI/ca.pem"
+        "b-port-closed|port-closed|$RS|http://$VIP:8081/|"
+        "b-no-vip|no-reply|$LAB_RS_NOVIP|$URL/|--timeout 600ms"
+        "b-hang|no-reply|$RS|http://$VIP:8082/|--timeout 600ms"
+    )
+    conf=$WORK/backup.yaml
+    write_cases "$conf"
+    declare -A VERDICT_ONLY=([b-hang]=1) # as hang above
+    lab_round_vs_tool http vip-http-check in_backup
+
+    # The tool's elements live until its runs' deadlines (2 s) and a second; vipcheckd's
+    # go when their connections end: none is left right after a round of its own.
+    sleep 3.5
+    lab_run in_backup "$D" --config "$conf" --once
+    left=$(backup_elements)
+    if [[ $LAB_RC == 1 && $(grep -c ' up ' <<<"$LAB_OUT") == 3 && -z $left ]]; then
+        lab_pass "backup director: no nftables element left right after vipcheckd's round"
     else
-        lab_fail "backup director: verdict error naming the missing nftables bypass"
+        lab_fail "backup director: no nftables element left right after vipcheckd's round" \
+            "exit $LAB_RC" "elements: $left"
+        _lab_show_capture
+    fi
+
+    # SIGKILLed mid-round, vipcheckd deletes nothing: its element expires by itself, at
+    # the connection's deadline (2 s) and a second. No connection is left anywhere: the
+    # realserver without the VIP never answered.
+    printf 'timeout: 2s\ntargets:\n  - {name: k, kind: http, rip: %s, url: "%s/"}\n' "$LAB_RS_NOVIP" "$URL" \
+        >"$WORK/killed.yaml"
+    ip netns exec "$(lab_ns backup)" "$D" --config "$WORK/killed.yaml" --once >/dev/null 2>&1 &
+    killed=$!
+    for ((i = 0; i < 20; i++)); do
+        [[ -n $(backup_elements) ]] && break
+        sleep 0.1
+    done
+    seen=$(backup_elements)
+    kill -KILL "$killed"
+    wait "$killed" 2>/dev/null
+    for ((i = 0; i < 150; i++)); do
+        [[ -z $(backup_elements) ]] && break
+        sleep 0.2
+    done
+    if [[ -n $seen && -z $(backup_elements) ]]; then
+        lab_pass "backup director, vipcheckd SIGKILLed: its element ($seen) expired by itself"
+    else
+        lab_fail "backup director, vipcheckd SIGKILLed: its element expired by itself" \
+            "seen: '$seen'" "now: '$(backup_elements)'"
+    fi
+
+    # Without CAP_NET_ADMIN: the target's verdict is error, naming the fix.
+    printf 'targets:\n  - {name: b, kind: http, rip: %s, url: "%s/"}\n' "$RS" "$URL" >"$WORK/backup1.yaml"
+    lab_run in_backup setpriv --inh-caps=-net_admin --bounding-set=-net_admin "$D" --config "$WORK/backup1.yaml" --once
+    if ((LAB_RC == 1)) && [[ $LAB_OUT == "b error "*"does not hold the VIP $VIP"*"CAP_NET_ADMIN: give vipcheckd"* ]]; then
+        lab_pass "backup director without CAP_NET_ADMIN: verdict error naming the fix"
+    else
+        lab_fail "backup director without CAP_NET_ADMIN: verdict error naming the fix"
         _lab_show_capture
     fi
 else
@@ -223,12 +297,12 @@ else
 fi
 
 # --- what the rounds left on the realserver ---------------------------------------------
-left=$( (lab_tcp_conns healthy "[::ffff:$LAB_DIRECTOR_IP]"; lab_tcp_conns healthy "[$LAB_DIRECTOR_IP6]") |
-    grep -v '^TIME-WAIT ')
+left=$( (lab_tcp_conns healthy "[::ffff:$LAB_DIRECTOR_IP]"; lab_tcp_conns healthy "[::ffff:$BACKUP_IP]"
+    lab_tcp_conns healthy "[$LAB_DIRECTOR_IP6]") | grep -v '^TIME-WAIT ')
 if [[ -z $left ]]; then
-    lab_pass "the realserver holds no connection from the director but TIME-WAIT"
+    lab_pass "the realserver holds no connection from the directors but TIME-WAIT"
 else
-    lab_fail "the realserver holds no connection from the director but TIME-WAIT" "$left"
+    lab_fail "the realserver holds no connection from the directors but TIME-WAIT" "$left"
 fi
 expect_no_vip_leaks "no frame for or from the VIP on the switch"
 

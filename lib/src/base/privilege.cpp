@@ -44,7 +44,7 @@ bool file_has_net_raw(const std::string& path)
 
 } // namespace
 
-void drop_capabilities()
+void drop_capabilities(KeptCapability kept)
 {
     // First, so that even a failure below leaves nothing able to gain privilege by exec.
     if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
@@ -53,11 +53,18 @@ void drop_capabilities()
     // ambient within both (lab-capabilities starts a probe with an ambient CAP_NET_RAW).
     // No cap_reset_ambient(): it asks the kernel about each of ~41 capabilities first,
     // 0.1 ms of every check on a VM, where system calls are dear.
-    Caps none(cap_init());
-    if (!none)
+    Caps left(cap_init());
+    if (!left)
         throw_system_error("cap_init", errno);
-    // Lowering one's own sets needs no privilege, so this fails only on a broken kernel.
-    if (cap_set_proc(none.get()) < 0)
+    if (kept == KeptCapability::NetAdmin) {
+        const cap_value_t net_admin[] = {CAP_NET_ADMIN};
+        if (cap_set_flag(left.get(), CAP_EFFECTIVE, 1, net_admin, CAP_SET) < 0 ||
+            cap_set_flag(left.get(), CAP_PERMITTED, 1, net_admin, CAP_SET) < 0)
+            throw_system_error("cap_set_flag", errno);
+    }
+    // Lowering one's own sets needs no privilege, so this fails only on a broken kernel
+    // (or, keeping CAP_NET_ADMIN, on a process that never had it: the caller asks first).
+    if (cap_set_proc(left.get()) < 0)
         throw_system_error("cannot drop capabilities", errno);
 }
 

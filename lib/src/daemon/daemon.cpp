@@ -73,8 +73,8 @@ public:
           signals_(signals),
           pacer_(config.rate, config.realserver_rate),
           loop_(pacer_, {}, trace_),
-          http_(pacer_, tool, trace_),
           vip_(trace_),
+          http_(pacer_, tool, trace_),
           summary_(describe_config(config))
     {
         const Moment now = moment_now();
@@ -120,10 +120,11 @@ private:
     const SignalWatch& signals_;
     StartPacer pacer_; // one pace for the starts of every kind
     ProbeLoop loop_;
-    HttpFleet http_; // kinds mgmt-http and http, on the same poll
-    // Kind http's captures and its one lwIP stack. After http_: the fleet's checks hold
-    // connections that leave its demultiplexers when they go.
+    // Kind http's captures, its one lwIP stack and its nftables elements. Before http_:
+    // the fleet's checks hold connections that leave its demultiplexers, and hand it
+    // their elements to delete, when they go.
     VipLinks vip_;
+    HttpFleet http_; // kinds mgmt-http and http, on the same poll
     Scheduler scheduler_;
     DaemonMetrics status_;
     std::optional<StateFiles> state_files_;
@@ -139,8 +140,16 @@ void Daemon::start(TimePoint now)
     if (options_.once) {
         for (const ScheduledTarget* t : scheduler_.take_due(now))
             submit(*t, now);
-        // Every capture this round needs is open: the frames are parsed without privilege.
-        drop_capabilities();
+        // Every capture this round needs is open: the frames are parsed without privilege,
+        // but for the nftables elements of a backup director's kind http connections,
+        // added as each starts: the kernel asks for CAP_NET_ADMIN at every transaction.
+        if (vip_.bypassing()) {
+            drop_capabilities(KeptCapability::NetAdmin);
+            trace_.step("privilege", "dropped every capability but CAP_NET_ADMIN, no_new_privs set");
+        } else {
+            drop_capabilities();
+            trace_.step("privilege", "dropped every capability, no_new_privs set");
+        }
         return;
     }
     if (state_files_) {
@@ -238,6 +247,7 @@ int Daemon::run()
         loop_.run(now);
         vip_.run();
         http_.run(now);
+        vip_.end_turn();
         collect();
         if (options_.once && loop_.idle() && http_.idle())
             return print_round();

@@ -11,9 +11,10 @@ namespace vipcheck {
 
 namespace {
 
-// One table shared by every run, rebuilt in the same transaction that adds a run's
-// element, so that concurrent runs always leave exactly these two rules. priority raw
-// (-300): before conntrack, which would otherwise remember the dropped segments.
+// One table shared by every run and by vipcheckd, rebuilt in the same transaction that
+// adds elements, so that concurrent users always leave exactly these two rules, and a
+// table someone deleted comes back. priority raw (-300): before conntrack, which would
+// otherwise remember the dropped segments.
 constexpr const char* table_commands = R"(add table inet vipcheck
 add set inet vipcheck http4 { type ipv4_addr . inet_service . ipv4_addr . inet_service; flags timeout; }
 add set inet vipcheck http6 { type ipv6_addr . inet_service . ipv6_addr . inet_service; flags timeout; }
@@ -28,20 +29,21 @@ std::string element(const FourTuple& t)
     return fmt::format("{} . {} . {} . {}", t.remote.str(), t.remote_port, t.local.str(), t.local_port);
 }
 
-const char* set_name(const FourTuple& t)
+// `verb element inet vipcheck SET { a, b }` for each family that has elements.
+template <typename Item, typename Tuple, typename Text>
+std::string element_commands(const char* verb, const std::vector<Item>& items, Tuple tuple, Text text)
 {
-    return t.remote.is_v4() ? "http4" : "http6";
+    std::string out;
+    for (const bool v4 : {true, false}) {
+        std::string list;
+        for (const Item& item : items)
+            if (tuple(item).remote.is_v4() == v4)
+                list += (list.empty() ? "" : ", ") + text(item);
+        if (!list.empty())
+            out += fmt::format("{} element inet vipcheck {} {{ {} }}\n", verb, v4 ? "http4" : "http6", list);
+    }
+    return out;
 }
-
-} // namespace
-
-std::string bypass_add_commands(const FourTuple& t, std::chrono::milliseconds lifetime)
-{
-    return fmt::format("{}add element inet vipcheck {} {{ {} timeout {}ms }}\n", table_commands, set_name(t),
-                       element(t), std::max<long long>(1000, lifetime.count()));
-}
-
-namespace {
 
 bool effective_net_admin()
 {
@@ -54,39 +56,82 @@ bool effective_net_admin()
     return value == CAP_SET;
 }
 
-std::string no_net_admin(const FourTuple& t)
+} // namespace
+
+std::string bypass_add_commands(const std::vector<BypassElement>& adds)
 {
-    return fmt::format("this director does not hold the VIP {}: its kernel would reset the realserver's answer, and "
-                       "keeping it out (an nftables rule) needs CAP_NET_ADMIN: run as root or "
-                       "setcap cap_net_raw,cap_net_admin+ep vip-http-check",
-                       t.remote.str());
+    return table_commands + element_commands(
+                                "add", adds, [](const BypassElement& e) -> const FourTuple& { return e.tuple; },
+                                [](const BypassElement& e) {
+                                    return fmt::format("{} timeout {}ms", element(e.tuple),
+                                                       std::max<long long>(1000, e.lifetime.count()));
+                                });
 }
 
-} // namespace
+std::string bypass_delete_commands(const std::vector<FourTuple>& removals)
+{
+    return element_commands(
+        "delete", removals, [](const FourTuple& t) -> const FourTuple& { return t; }, element);
+}
+
+std::string bypass_not_permitted(const IpAddress& vip, const std::string& fix)
+{
+    return fmt::format("this director does not hold the VIP {}: its kernel would reset the realserver's answer, and "
+                       "keeping it out (an nftables rule) needs CAP_NET_ADMIN: {}",
+                       vip.str(), fix);
+}
 
 void KernelBypass::Deleter::operator()(nft_ctx* c) const
 {
     nft_ctx_free(c);
 }
 
-KernelBypass::KernelBypass(const FourTuple& t, std::chrono::milliseconds lifetime)
+KernelBypass::KernelBypass(std::string not_permitted) : not_permitted_(std::move(not_permitted))
 {
     // Asked first: libnftables would also print its own complaint on stderr.
     if (!effective_net_admin())
-        throw Error(no_net_admin(t));
+        throw Error(not_permitted_);
     ctx_.reset(nft_ctx_new(NFT_CTX_DEFAULT));
     if (!ctx_)
         throw Error("libnftables could not start");
     nft_ctx_buffer_output(ctx_.get());
     nft_ctx_buffer_error(ctx_.get());
-    const std::string commands = bypass_add_commands(t, lifetime);
-    if (nft_run_cmd_from_buffer(ctx_.get(), commands.c_str()) != 0) {
-        const std::string why = nft_ctx_get_error_buffer(ctx_.get());
-        if (why.find("Operation not permitted") != std::string::npos)
-            throw Error(no_net_admin(t));
-        throw Error(fmt::format("nftables refused the rule that keeps this director's kernel out of the connection: {}",
-                                why.substr(0, why.find('\n'))));
+    run(table_commands, "the rule that keeps this director's kernel out of the connection");
+}
+
+void KernelBypass::run(const std::string& commands, const char* what)
+{
+    if (nft_run_cmd_from_buffer(ctx_.get(), commands.c_str()) == 0)
+        return;
+    const std::string why = nft_ctx_get_error_buffer(ctx_.get());
+    if (why.find("Operation not permitted") != std::string::npos)
+        throw Error(not_permitted_);
+    throw Error(fmt::format("nftables refused {}: {}", what, why.substr(0, why.find('\n'))));
+}
+
+void KernelBypass::add(const std::vector<BypassElement>& adds)
+{
+    run(bypass_add_commands(adds), "the elements that keep this director's kernel out of the connections");
+}
+
+std::size_t KernelBypass::remove(const std::vector<FourTuple>& removals) noexcept
+{
+    if (removals.empty())
+        return 0;
+    try {
+        run(bypass_delete_commands(removals), "the deletion");
+        return removals.size();
+    } catch (const std::exception&) {
     }
+    std::size_t deleted = 0;
+    for (const FourTuple& t : removals) {
+        try {
+            run(bypass_delete_commands({t}), "the deletion");
+            ++deleted;
+        } catch (const std::exception&) {
+        }
+    }
+    return deleted;
 }
 
 } // namespace vipcheck

@@ -53,8 +53,9 @@ public:
         // martians; one that does not would reset them.
         if (!holds_address(routes_, c.vip)) {
             const auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline_ - Clock::now());
-            bypass_.emplace(FourTuple{c.vip, c.port, c.source, c.nonce.source_port},
-                            left + std::chrono::seconds(1));
+            bypass_.emplace(bypass_not_permitted(c.vip, "run as root or setcap cap_net_raw,cap_net_admin+ep "
+                                                        "vip-http-check"));
+            bypass_->add({{FourTuple{c.vip, c.port, c.source, c.nonce.source_port}, left + std::chrono::seconds(1)}});
             trace_.step("bypass", "this director does not hold {}: nftables drops {} port {} -> {} port {} "
                         "in prerouting for the run",
                         c.vip.str(), c.vip.str(), c.port, c.source.str(), c.nonce.source_port);

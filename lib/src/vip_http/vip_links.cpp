@@ -50,20 +50,28 @@ struct VipLinks::Capture {
     Link link;
 };
 
-// A connection made by prepare()'s factory: the VipConnection and its places in the
-// demultiplexers, which it leaves when the fleet drops it.
+// A connection made by prepare()'s factory: the VipConnection, its places in the
+// demultiplexers, which it leaves when the fleet drops it, and its nftables element on
+// a director that does not hold the VIP.
 struct VipLinks::Linked final : Connection {
+    enum class Bypass { None, Awaiting, Installed, Refused };
+
     Linked(VipLinks& owner, std::shared_ptr<const ProbeOptions> o, const ProbeContext& context, std::uint16_t mtu,
-           Link& link, TimePoint deadline)
+           Link& link, TimePoint deadline_, bool bypass_needed)
         : links(owner),
           options(std::move(o)),
           ifindex(context.ifindex),
+          deadline(deadline_),
           connection(*options, context, mtu, owner.stack_, [&link](const Frame& f) { link.send(f); }, owner.trace_,
                      deadline)
     {
         links.by_port_.emplace(port_key(ifindex, context.nonce.source_port), &connection);
         if (!options->mac)
             links.by_rip_.emplace(rip_key(ifindex, context.rip), &connection);
+        if (bypass_needed) {
+            links.awaiting_bypass_.push_back(this);
+            bypass = Bypass::Awaiting;
+        }
     }
     ~Linked() override
     {
@@ -74,15 +82,33 @@ struct VipLinks::Linked final : Connection {
                 links.by_rip_.erase(it);
                 break;
             }
+        if (bypass == Bypass::Awaiting)
+            std::erase(links.awaiting_bypass_, this);
+        else if (bypass == Bypass::Installed)
+            links.ended_bypasses_.push_back(tuple());
+    }
+
+    FourTuple tuple() const
+    {
+        const ProbeContext& c = connection.context();
+        return {c.vip, c.port, c.source, c.nonce.source_port};
     }
 
     void configure(CURL* easy) override { connection.configure(easy); }
     std::vector<curl_waitfd> wait_fds() override { return connection.wait_fds(); }
-    Clock::time_point next_wakeup(Clock::time_point deadline) const override
+    Clock::time_point next_wakeup(Clock::time_point deadline_) const override
     {
-        return connection.next_wakeup(deadline);
+        return connection.next_wakeup(deadline_);
     }
-    void service(Clock::time_point now) override { connection.service(now); }
+    // Its SYN may leave in the connection's first service: the element is in before.
+    void service(Clock::time_point now) override
+    {
+        if (bypass == Bypass::Awaiting)
+            links.install_bypasses(now);
+        if (bypass == Bypass::Refused)
+            throw Error(refusal);
+        connection.service(now);
+    }
     std::optional<Judgement> verdict() const override { return connection.verdict(); }
     bool close_step(Clock::time_point now) override { return connection.close_step(now); }
     void describe(Outcome& out) const override { connection.describe(out); }
@@ -90,12 +116,56 @@ struct VipLinks::Linked final : Connection {
     VipLinks& links;
     std::shared_ptr<const ProbeOptions> options; // the connection refers to it
     int ifindex;
+    TimePoint deadline;
+    Bypass bypass = Bypass::None;
+    std::string refusal; // nftables' answer, when Refused
     VipConnection connection;
 };
 
 VipLinks::VipLinks(const Trace& trace) : trace_(trace), stack_(Clock::now()) {}
 
-VipLinks::~VipLinks() = default;
+// The fleet's connections are gone (they hold places here): their elements go now.
+VipLinks::~VipLinks()
+{
+    end_turn();
+}
+
+void VipLinks::install_bypasses(TimePoint now)
+{
+    std::vector<BypassElement> adds;
+    adds.reserve(awaiting_bypass_.size());
+    // As vip-http-check's: the connection ends by its deadline, the element a second later.
+    for (const Linked* l : awaiting_bypass_)
+        adds.push_back({l->tuple(), std::chrono::ceil<std::chrono::milliseconds>(l->deadline - now) +
+                                        std::chrono::seconds(1)});
+    const auto linked = std::exchange(awaiting_bypass_, {});
+    try {
+        bypass_->add(adds);
+    } catch (const std::exception& e) {
+        for (Linked* l : linked) {
+            l->bypass = Linked::Bypass::Refused;
+            l->refusal = e.what();
+        }
+        return;
+    }
+    for (Linked* l : linked)
+        l->bypass = Linked::Bypass::Installed;
+    for (const BypassElement& e : adds)
+        trace_.step("bypass", "nftables drops {} port {} -> {} port {} in prerouting for {} ms", e.tuple.remote.str(),
+                    e.tuple.remote_port, e.tuple.local.str(), e.tuple.local_port, e.lifetime.count());
+    trace_.step("bypass", "{} element{} added in one transaction", adds.size(), adds.size() == 1 ? "" : "s");
+}
+
+void VipLinks::end_turn()
+{
+    if (ended_bypasses_.empty())
+        return;
+    const std::size_t deleted = bypass_->remove(ended_bypasses_);
+    // What could not be deleted had expired, or will.
+    trace_.step("bypass", "{} of {} ended connections' elements deleted in one transaction", deleted,
+                ended_bypasses_.size());
+    ended_bypasses_.clear();
+}
 
 VipLinks::Capture& VipLinks::capture_for(const InterfaceInfo& interface)
 {
@@ -115,15 +185,22 @@ VipLinks::Capture& VipLinks::capture_for(const InterfaceInfo& interface)
 HttpFleet::ConnectionFactory VipLinks::prepare(const ProbeOptions& options)
 {
     const ProbePlan plan = plan_probe(options, routes_, trace_);
-    if (!holds_address(routes_, plan.context.vip))
-        throw Error(fmt::format("this director does not hold the VIP {}: the realserver's answers would meet a kernel "
-                                "that resets them, and vipcheckd does not install vip-http-check's nftables bypass "
-                                "(run vip-http-check on a backup director)",
-                                plan.context.vip.str()));
+    // A director that holds the VIP drops the realserver's answers from it as martians;
+    // one that does not would reset them.
+    const bool bypass_needed = !holds_address(routes_, plan.context.vip);
+    if (bypass_needed && !bypass_) {
+        bypass_.emplace(bypass_not_permitted(plan.context.vip,
+                                             "give vipcheckd CAP_NET_ADMIN beside CAP_NET_RAW (its systemd unit's "
+                                             "AmbientCapabilities= and CapabilityBoundingSet=), or run it as root"));
+        trace_.step("bypass", "this director does not hold {}: nftables will drop the realserver's segments of each "
+                    "such connection in prerouting while it lasts",
+                    plan.context.vip.str());
+    }
     Capture& capture = capture_for(plan.route.interface);
     const auto mtu = static_cast<std::uint16_t>(std::clamp(plan.route.interface.mtu, 576u, 9000u));
     auto kept = std::make_shared<const ProbeOptions>(options);
-    return [this, kept, context = plan.context, mtu, &capture](TimePoint deadline) -> std::unique_ptr<Connection> {
+    return [this, kept, context = plan.context, mtu, &capture,
+            bypass_needed](TimePoint deadline) -> std::unique_ptr<Connection> {
         ProbeContext c = context;
         // A port no connection on this interface holds (the demultiplexer's key, and
         // lwIP's bind): drawn again on a clash, as the ProbeLoop draws its nonces.
@@ -135,7 +212,7 @@ HttpFleet::ConnectionFactory VipLinks::prepare(const ProbeOptions& options)
             if (tries == 64)
                 throw Error("too many connections in flight on one capture to find a free port");
         }
-        return std::make_unique<Linked>(*this, kept, c, mtu, capture.link, deadline);
+        return std::make_unique<Linked>(*this, kept, c, mtu, capture.link, deadline, bypass_needed);
     };
 }
 

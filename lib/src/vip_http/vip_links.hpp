@@ -12,17 +12,27 @@
 // port is drawn at random per connection and unique on its interface, and that
 // connection's UserTcp then checks the whole 4-tuple and lwIP the ISN. A neighbour
 // answer goes to every connection resolving that address on that interface.
+//
+// On a director that does not hold a target's VIP (a backup director), each of its
+// connections gets vip-http-check's nftables element (kernel_bypass.hpp) from before
+// its SYN until it ends: one libnftables context, opened in prepare() with the
+// privilege; the elements of the connections that start in one turn of the loop go in
+// one transaction, at the first of them to be serviced, and those that ended in a turn
+// are deleted in one at its end (end_turn()). Each element's timeout is its
+// connection's deadline and a second, so a SIGKILLed daemon leaves none for long.
 #pragma once
 
 #include <poll.h>
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
 #include "http/http_fleet.hpp"
+#include "vip_http/kernel_bypass.hpp"
 #include "vip_http/lwip_stack.hpp"
 #include "vipcheck/link.hpp"
 #include "vipcheck/options.hpp"
@@ -41,17 +51,23 @@ public:
     VipLinks& operator=(const VipLinks&) = delete;
 
     // Plans a kind http target's connection and opens its interface's capture (so that
-    // this needs CAP_NET_RAW, and a --once round drops it after submitting). The
-    // factory makes the connection when the fleet starts the check. Throws Error for
-    // a target that cannot run: no route, no capture, or a VIP this director does not
-    // hold (a backup director needs vip-http-check's nftables bypass, which vipcheckd
-    // does not install).
+    // this needs CAP_NET_RAW, and a --once round drops it after submitting) and, for a
+    // VIP this director does not hold, the nftables context (CAP_NET_ADMIN, which such
+    // a round keeps: bypassing()). The factory makes the connection when the fleet
+    // starts the check. Throws Error for a target that cannot run: no route, no
+    // capture, or no right to keep the kernel out.
     HttpFleet::ConnectionFactory prepare(const ProbeOptions& options);
+    // Whether a prepared target needs the nftables elements, added as its connections
+    // start.
+    bool bypassing() const { return bypass_.has_value(); }
 
     // The captures' descriptors, to poll for input.
     void poll_fds(std::vector<pollfd>& fds) const;
     // Reads every capture and hands each frame to its connection. Never blocks.
     void run();
+    // Deletes the elements of the connections that ended since the last call, in one
+    // transaction: after the fleet's run, which ends them.
+    void end_turn();
     std::size_t connections() const { return by_port_.size(); }
 
     // For the connections it made (vip_links.cpp).
@@ -61,6 +77,7 @@ private:
     struct Capture;
     Capture& capture_for(const InterfaceInfo& interface);
     void dispatch(int ifindex, Bytes frame);
+    void install_bypasses(TimePoint now);
 
     const Trace& trace_;
     RouteLookup routes_;
@@ -69,6 +86,9 @@ private:
     // (ifindex, local port) -> its connection; (ifindex, RIP) -> those resolving it.
     std::unordered_map<std::uint64_t, VipConnection*> by_port_;
     std::unordered_multimap<std::string, VipConnection*> by_rip_;
+    std::optional<KernelBypass> bypass_;
+    std::vector<Linked*> awaiting_bypass_;   // made this turn, their elements not added yet
+    std::vector<FourTuple> ended_bypasses_;  // of connections gone, to delete
 };
 
 } // namespace vipcheck
