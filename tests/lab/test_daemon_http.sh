@@ -231,7 +231,7 @@ if wait_for 20 says mgmt-ok 0 1 && wait_for 20 says mgmt-hang 1 0; then
 else
     lab_fail "resident: mgmt-http state files" "$(head -v "$S"/mgmt-* 2>&1 | tr '\n' ' ')" "$(cat "$WORK/resident.err")"
 fi
-if wait_for 20 says "web.$RS" 0 1 && wait_for 20 says "nomgmt.$RS" 0 1 && says "mgmtbad.$RS" 0 1; then
+if wait_for 20 says "web.$RS" 0 1 && wait_for 20 says "nomgmt.$RS" 0 1 && wait_for 20 says "mgmtbad.$RS" 0 1; then
     lab_pass "resident: each service's realserver pooled, mgmt-http down or not (it informs)"
 else
     lab_fail "resident: realservers with a mgmt-http plane" "$(head -v "$S"/*."$RS" 2>&1 | tr '\n' ' ')"
