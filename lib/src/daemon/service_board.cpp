@@ -5,6 +5,8 @@
 #include <unordered_set>
 #include <utility>
 
+#include "daemon/service_round.hpp"
+
 namespace vipcheck {
 
 std::size_t ServiceView::count(RsState s) const
@@ -108,9 +110,9 @@ std::vector<RealserverEvent> ServiceBoard::record(const std::string& name, const
     server.last = std::exchange(server.pending, PlaneResults{});
     server.fresh = PlaneSet{};
     ++server.rounds;
-    const ServiceRealserver& rs = config.realservers[index];
-    server.diagnosis = diagnose(server.last, config.rules, Subject{config.vip, config.port, rs.rip});
-    const bool good = good_round(server.last, config.rules);
+    RoundReading reading = read_round(config, config.realservers[index], server.last);
+    server.diagnosis = std::move(reading.diagnosis);
+    const bool good = reading.good;
 
     // A round moves its own realserver and, through min_up, possibly others: compare
     // every state before and after, by position (no lookup per realserver).

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <utility>
+
 namespace vipcheck {
 
 namespace {
@@ -10,14 +12,21 @@ std::string_view state(const RealserverRound& r) { return r.up ? "up" : "down"; 
 
 } // namespace
 
+RoundReading read_round(const ServiceConfig& service, const ServiceRealserver& server, const PlaneResults& results)
+{
+    return {good_round(results, service.rules),
+            diagnose(results, service.rules, Subject{service.vip, service.port, server.rip})};
+}
+
 RealserverRound judge_round(const ServiceConfig& service, const ServiceRealserver& server, const LastOutcome& last)
 {
     RealserverRound out{service, server, {}, false, {}};
     for (const auto& [plane, target] : server.targets)
         if (const Outcome* o = last(target))
             out.results.set(plane, o->verdict, o->detail);
-    out.up = good_round(out.results, service.rules);
-    out.diagnosis = diagnose(out.results, service.rules, Subject{service.vip, service.port, server.rip});
+    RoundReading reading = read_round(service, server, out.results);
+    out.up = reading.good;
+    out.diagnosis = std::move(reading.diagnosis);
     return out;
 }
 

@@ -20,6 +20,15 @@ struct RealserverRound {
     Diagnosis diagnosis;
 };
 
+// A realserver's round from its planes' results: good by the service's rules (up when
+// every depool_on plane is up) and its diagnosis. What --once prints and what the
+// resident board (service_board.hpp) feeds the judge are this one reading.
+struct RoundReading {
+    bool good = false;
+    Diagnosis diagnosis;
+};
+RoundReading read_round(const ServiceConfig& service, const ServiceRealserver& server, const PlaneResults& results);
+
 // `last` gives a target's outcome by name, nullptr when it has none (that plane then has
 // no result, which fails the round).
 using LastOutcome = std::function<const Outcome*(const std::string& target)>;
