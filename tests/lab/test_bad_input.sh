@@ -279,6 +279,27 @@ else
         "exit $LAB_RC, no socket(AF_PACKET in the trace: $(head -c 300 "$LAB_TMP/strace-good")"
 fi
 
+# --- vipcheckd: a VIP the kernel routes as a broadcast is an error verdict -----------
+# The subnet's own broadcast (a route of the local table) and the address of a
+# broadcast route added to the main table: vipcheckd lists the broadcast routes of
+# every table and asks the kernel about each VIP inside one of them, a VIP outside all
+# of them (the lab's own) not at all.
+ip -n "$D" route add broadcast 198.51.100.77 dev eth0 table main || { echo "Bail out! no broadcast route"; exit 1; }
+printf 'timeout: 300ms\ntargets:\n%s' "  - {name: subnet, kind: icmp, vip: 192.0.2.255, rip: $RIP}
+  - {name: main, kind: icmp, vip: 198.51.100.77, rip: $RIP}
+  - {name: unicast, kind: icmp, vip: $VIP, rip: $RIP}
+" >"$LAB_TMP/config-broadcast.yaml"
+lab_run in_director "$BIN_DAEMON" --config "$LAB_TMP/config-broadcast.yaml" --once
+r=()
+for name in subnet main; do
+    grep -q "^$name error .*the kernel routes it as a broadcast address" <<<"$LAB_OUT" ||
+        r+=("no broadcast refusal for target $name")
+done
+grep -q '^unicast up ' <<<"$LAB_OUT" || r+=("target unicast is not up")
+mapfile -t -O "${#r[@]}" r < <(_lab_timeout_reason)
+_lab_report "vipcheckd: a VIP routed as a broadcast, local or main table, is an error verdict" "${r[@]}"
+ip -n "$D" route del broadcast 198.51.100.77 dev eth0 table main
+
 echo "# bad-input cases: $CASES run ($(for t in "${!PER_TOOL[@]}"; do printf '%s=%s ' "$t" "${PER_TOOL[$t]}"; done))"
 if ((CASES < 40)); then
     lab_fail "at least 40 bad-input cases ran" "only $CASES"

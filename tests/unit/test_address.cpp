@@ -1,9 +1,11 @@
 #include <catch2/catch.hpp>
 
 #include "vipcheck/address.hpp"
+#include "vipcheck/route.hpp"
 
 using vipcheck::IpAddress;
 using vipcheck::MacAddress;
+using vipcheck::RoutePrefix;
 
 TEST_CASE("IPv4 and IPv6 addresses parse strictly")
 {
@@ -40,4 +42,16 @@ TEST_CASE("MAC addresses")
     for (const char* bad : {"", "02:00:5e:10:00", "02:00:5e:10:00:0g", "02:00:5e:10:00:0a:", "0200.5e10.000a",
                             "02:00:5e:10:00;0a"})
         CHECK_FALSE(MacAddress::parse(bad));
+}
+
+TEST_CASE("a route's prefix holds the addresses of its first bits")
+{
+    const auto a = [](const char* text) { return *IpAddress::parse(text); };
+    CHECK(RoutePrefix{a("192.0.2.255"), 32}.contains(a("192.0.2.255")));
+    CHECK_FALSE(RoutePrefix{a("192.0.2.255"), 32}.contains(a("192.0.2.254")));
+    CHECK(RoutePrefix{a("198.18.0.0"), 15}.contains(a("198.19.255.1")));
+    CHECK_FALSE(RoutePrefix{a("198.18.0.0"), 15}.contains(a("198.20.0.1")));
+    CHECK(RoutePrefix{a("0.0.0.0"), 0}.contains(a("203.0.113.9")));
+    CHECK_FALSE(RoutePrefix{a("192.0.2.0"), 24}.contains(a("2001:db8::1")));
+    CHECK_FALSE(RoutePrefix{a("192.0.2.0"), 33}.contains(a("192.0.2.0")));
 }

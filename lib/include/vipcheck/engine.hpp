@@ -19,7 +19,10 @@ namespace vipcheck {
 // Error for a local problem:
 // the VIP and RIP families agree (or a tunnel is asked for), and the VIP is not a
 // broadcast address;
-void check_target(RouteLookup& routes, const ProbeOptions& o);
+// `broadcast_routes`, the kernel's (RouteLookup::broadcast_routes) when the caller has
+// them, spares the question for a VIP outside all of them;
+void check_target(RouteLookup& routes, const ProbeOptions& o,
+                  const std::vector<RoutePrefix>* broadcast_routes = nullptr);
 // the path to the RIP (or its tunnel), never one that would send from the VIP;
 Route probe_route(RouteLookup& routes, const ProbeOptions& o);
 // what the run makes up, its nonce aside.

@@ -33,6 +33,13 @@ struct Route {
     bool local = false; // the destination is an address of this host
 };
 
+// A route's destination, ADDRESS/LENGTH.
+struct RoutePrefix {
+    IpAddress destination;
+    int length = 0;
+    bool contains(const IpAddress& address) const;
+};
+
 class NetlinkSocket {
 public:
     NetlinkSocket();
@@ -40,6 +47,12 @@ public:
     // kernel's answer is complete; a netlink error becomes errno in the Error text.
     void request(void* message, const std::function<void(const void* nlmsghdr)>& on_message,
                  const std::string& what);
+    // request() with the failure as a value: 0, or the errno that request() would
+    // throw with (an unroutable address is an answer, not an exception).
+    int try_request(void* message, const std::function<void(const void* nlmsghdr)>& on_message);
+    // Lets dumps be filtered by the kernel (NETLINK_GET_STRICT_CHK, Linux 4.20). False
+    // when the kernel cannot: every entry then comes back.
+    bool strict();
 
 private:
     struct Closer {
@@ -62,6 +75,11 @@ public:
     // Whether the kernel routes `destination` as a broadcast (e.g. a subnet's
     // 192.0.2.255): such an address is nobody's VIP. False when there is no route.
     bool is_broadcast(const IpAddress& destination);
+    // The destinations of the kernel's IPv4 broadcast routes, every table (the local
+    // table's 192.0.2.255 for 192.0.2.2/24): the kernel routes nothing else as a
+    // broadcast but 255.255.255.255, so is_broadcast() needs asking only of an address
+    // inside one of them.
+    std::vector<RoutePrefix> broadcast_routes();
 
 private:
     NetlinkSocket netlink_;

@@ -18,6 +18,20 @@ bool InterfaceInfo::up() const
     return (flags & IFF_UP) != 0;
 }
 
+bool RoutePrefix::contains(const IpAddress& address) const
+{
+    if (address.family() != destination.family() || length < 0 || static_cast<std::size_t>(length) > address.size() * 8)
+        return false;
+    const int whole = length / 8;
+    if (std::memcmp(address.data(), destination.data(), static_cast<std::size_t>(whole)) != 0)
+        return false;
+    const int bits = length % 8;
+    if (bits == 0)
+        return true;
+    const auto mask = static_cast<std::uint8_t>(0xff << (8 - bits));
+    return ((address.data()[whole] ^ destination.data()[whole]) & mask) == 0;
+}
+
 void NetlinkSocket::Closer::operator()(mnl_socket* s) const
 {
     mnl_socket_close(s);
@@ -36,10 +50,22 @@ NetlinkSocket::NetlinkSocket()
 void NetlinkSocket::request(void* message, const std::function<void(const void*)>& on_message,
                             const std::string& what)
 {
+    if (const int error = try_request(message, on_message); error != 0)
+        throw_system_error(what, error);
+}
+
+bool NetlinkSocket::strict()
+{
+    int on = 1;
+    return mnl_socket_setsockopt(socket_.get(), NETLINK_GET_STRICT_CHK, &on, sizeof on) == 0;
+}
+
+int NetlinkSocket::try_request(void* message, const std::function<void(const void*)>& on_message)
+{
     auto* nlh = static_cast<nlmsghdr*>(message);
     nlh->nlmsg_seq = ++sequence_;
     if (mnl_socket_sendto(socket_.get(), nlh, nlh->nlmsg_len) < 0)
-        throw_system_error(what, errno);
+        return errno;
 
     struct Sink {
         const std::function<void(const void*)>* on_message;
@@ -52,12 +78,12 @@ void NetlinkSocket::request(void* message, const std::function<void(const void*)
     for (;;) {
         const ssize_t n = mnl_socket_recvfrom(socket_.get(), buffer.data(), buffer.size());
         if (n < 0)
-            throw_system_error(what, errno);
+            return errno;
         const int rc = mnl_cb_run(buffer.data(), static_cast<size_t>(n), sequence_, port_id_, callback, &sink);
         if (rc < 0)
-            throw_system_error(what, errno);
+            return errno;
         if (rc == MNL_CB_STOP || !(nlh->nlmsg_flags & NLM_F_DUMP))
-            return;
+            return 0;
     }
 }
 
@@ -248,19 +274,44 @@ bool RouteLookup::is_broadcast(const IpAddress& destination)
     rtm->rtm_dst_len = 32;
     mnl_attr_put(nlh, RTA_DST, destination.size(), destination.data());
     unsigned char type = RTN_UNSPEC;
-    try {
-        netlink_.request(
-            nlh,
-            [&](const void* m) {
-                const auto* reply = static_cast<const nlmsghdr*>(m);
-                if (reply->nlmsg_type == RTM_NEWROUTE)
-                    type = static_cast<const rtmsg*>(mnl_nlmsg_get_payload(reply))->rtm_type;
-            },
-            fmt::format("cannot look up the route to {}", destination.str()));
-    } catch (const SystemError&) {
-        return false; // unreachable: then certainly not a local broadcast
-    }
-    return type == RTN_BROADCAST;
+    const int error = netlink_.try_request(nlh, [&](const void* m) {
+        const auto* reply = static_cast<const nlmsghdr*>(m);
+        if (reply->nlmsg_type == RTM_NEWROUTE)
+            type = static_cast<const rtmsg*>(mnl_nlmsg_get_payload(reply))->rtm_type;
+    });
+    // Unreachable (ENETUNREACH): then certainly not a local broadcast.
+    return error == 0 && type == RTN_BROADCAST;
+}
+
+std::vector<RoutePrefix> RouteLookup::broadcast_routes()
+{
+    // A socket of its own: strict checking would also apply to the other requests.
+    NetlinkSocket dumper;
+    NetlinkRequest<rtmsg> rtm(RTM_GETROUTE, NLM_F_REQUEST | NLM_F_DUMP);
+    rtm->rtm_family = AF_INET;
+    // Only the broadcast routes, where the kernel filters: a director may hold a full
+    // table of unicast ones.
+    if (dumper.strict())
+        rtm->rtm_type = RTN_BROADCAST;
+    std::vector<RoutePrefix> found;
+    dumper.request(
+        rtm.header(),
+        [&](const void* m) {
+            const auto* reply = static_cast<const nlmsghdr*>(m);
+            if (reply->nlmsg_type != RTM_NEWROUTE)
+                return;
+            const auto* r = static_cast<const rtmsg*>(mnl_nlmsg_get_payload(reply));
+            if (r->rtm_type != RTN_BROADCAST || r->rtm_family != AF_INET)
+                return;
+            RoutePrefix prefix{IpAddress::v4(0), r->rtm_dst_len};
+            for_each_attribute(reply, sizeof(rtmsg), [&](const nlattr* attr) {
+                if (mnl_attr_get_type(attr) == RTA_DST)
+                    prefix.destination = address_from(attr, AF_INET);
+            });
+            found.push_back(prefix);
+        },
+        "cannot list the broadcast routes");
+    return found;
 }
 
 std::vector<IpAddress> RouteLookup::addresses(int index, Family family)

@@ -2,6 +2,7 @@
 
 #include <poll.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fmt/format.h>
@@ -130,14 +131,17 @@ Outcome describe(const ProbeSession& s, const ProbeKind& kind, Duration timeout_
     return out;
 }
 
-void check_target(RouteLookup& routes, const ProbeOptions& o)
+void check_target(RouteLookup& routes, const ProbeOptions& o, const std::vector<RoutePrefix>* broadcast_routes)
 {
     // Every rule that needs no kernel is check_target_rules' (target_rules.hpp), applied
     // where the options were read; these need the kernel's view.
     const ProbeTarget& t = o.target;
     // A subnet broadcast (192.0.2.255) passes the syntactic unicast check, but a probe
     // "for" it would be sent to one MAC and prove nothing about any VIP.
-    if (routes.is_broadcast(t.vip))
+    const bool may_be_broadcast =
+        !broadcast_routes || std::any_of(broadcast_routes->begin(), broadcast_routes->end(),
+                                         [&](const RoutePrefix& p) { return p.contains(t.vip); });
+    if (may_be_broadcast && routes.is_broadcast(t.vip))
         throw Error(fmt::format("bad VIP {}: the kernel routes it as a broadcast address, not a virtual "
                                 "service address",
                                 t.vip.str()));

@@ -7,7 +7,7 @@ namespace vipcheck {
 Route RouteCache::route(RouteLookup& routes, const ProbeOptions& o, TimePoint now)
 {
     checked_.get(target_key(o), now, [&] {
-        check_target(routes, o);
+        check_target(routes, o, broadcast_routes(routes, now));
         return std::monostate{};
     });
     const Route& route = routes_.get(route_key(o), now, [&] { return probe_route(routes, o); });
@@ -16,6 +16,19 @@ Route RouteCache::route(RouteLookup& routes, const ProbeOptions& o, TimePoint no
     if (route.source == o.target.vip)
         return probe_route(routes, o);
     return route;
+}
+
+const std::vector<RoutePrefix>* RouteCache::broadcast_routes(RouteLookup& routes, TimePoint now)
+{
+    if (broadcast_expires_ <= now) {
+        try {
+            broadcast_ = routes.broadcast_routes();
+        } catch (const Error&) {
+            broadcast_.reset();
+        }
+        broadcast_expires_ = now + life_;
+    }
+    return broadcast_ ? &*broadcast_ : nullptr;
 }
 
 } // namespace vipcheck

@@ -4,9 +4,11 @@
 // shorter than any interval and far longer than a round's start.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <variant>
+#include <vector>
 
 #include "probe/loop_keys.hpp"
 #include "vipcheck/clock.hpp"
@@ -57,7 +59,7 @@ private:
 
 class RouteCache {
 public:
-    explicit RouteCache(Duration life = route_cache_life) : checked_(life), routes_(life) {}
+    explicit RouteCache(Duration life = route_cache_life) : life_(life), checked_(life), routes_(life) {}
 
     // check_target() then probe_route() (engine.hpp) for `o`, each from the cache when
     // it has the answer. Throws Error as they do.
@@ -66,6 +68,14 @@ public:
     void forget_routes() { routes_.clear(); }
 
 private:
+    // The kernel's broadcast routes, asked at most once per life: 10,000 VIPs outside
+    // them need no question each. nullptr when they could not be listed (each VIP is
+    // then asked).
+    const std::vector<RoutePrefix>* broadcast_routes(RouteLookup& routes, TimePoint now);
+
+    Duration life_;
+    std::optional<std::vector<RoutePrefix>> broadcast_;
+    TimePoint broadcast_expires_ = TimePoint::min();
     ExpiringCache<TargetKey, std::monostate> checked_;
     ExpiringCache<RouteKey, Route> routes_;
 };
