@@ -11,6 +11,9 @@ TEST_CASE("IPv4 and IPv6 addresses parse strictly")
 {
     REQUIRE(IpAddress::parse("192.0.2.1")->is_v4());
     CHECK(IpAddress::parse("192.0.2.1")->str() == "192.0.2.1");
+    for (const char* text : {"0.0.0.0", "10.0.9.99", "100.64.100.255", "255.255.255.255", "198.18.0.250"})
+        CHECK(IpAddress::parse(text)->str() == text);
+    CHECK(IpAddress::v4(0x0a00090a).str() == "10.0.9.10");
     CHECK(IpAddress::parse("2001:db8::1")->str() == "2001:db8::1");
     CHECK(IpAddress::parse("[2001:db8::20]")->str() == "2001:db8::20"); // ldirectord's brackets
     CHECK(IpAddress::parse("fe80::1%eth0")->scope_name() == "eth0");
@@ -37,6 +40,7 @@ TEST_CASE("MAC addresses")
 {
     CHECK(MacAddress::parse("02:00:5E:10:00:0a")->str() == "02:00:5e:10:00:0a");
     CHECK(MacAddress::parse("02-00-5e-10-00-0a")->str() == "02:00:5e:10:00:0a");
+    CHECK(MacAddress::parse("FF:a0:09:9A:00:F1")->str() == "ff:a0:09:9a:00:f1");
     CHECK(MacAddress::parse("01:00:5e:00:00:01")->is_multicast());
     CHECK(MacAddress::parse("00:00:00:00:00:00")->is_zero());
     for (const char* bad : {"", "02:00:5e:10:00", "02:00:5e:10:00:0g", "02:00:5e:10:00:0a:", "0200.5e10.000a",

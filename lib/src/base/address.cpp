@@ -109,9 +109,26 @@ bool IpAddress::is_link_local() const
 
 std::string IpAddress::str() const
 {
-    char buf[INET6_ADDRSTRLEN] = {};
-    inet_ntop(is_v4() ? AF_INET : AF_INET6, bytes_.data(), buf, sizeof buf);
-    std::string out(buf);
+    std::string out;
+    if (is_v4()) {
+        // By hand: inet_ntop's IPv4 goes through sprintf, and vipcheckd spells
+        // several addresses per target and run.
+        out.reserve(15);
+        for (std::size_t i = 0; i < 4; ++i) {
+            if (i > 0)
+                out += '.';
+            const unsigned b = bytes_[i];
+            if (b >= 100)
+                out += static_cast<char>('0' + b / 100);
+            if (b >= 10)
+                out += static_cast<char>('0' + b / 10 % 10);
+            out += static_cast<char>('0' + b % 10);
+        }
+    } else {
+        char buf[INET6_ADDRSTRLEN] = {};
+        inet_ntop(AF_INET6, bytes_.data(), buf, sizeof buf);
+        out = buf;
+    }
     if (!scope_name_.empty())
         out += "%" + scope_name_;
     return out;
@@ -160,8 +177,13 @@ bool MacAddress::is_zero() const
 
 std::string MacAddress::str() const
 {
-    return fmt::format("{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}", bytes_[0], bytes_[1], bytes_[2], bytes_[3],
-                       bytes_[4], bytes_[5]);
+    static constexpr char hex[] = "0123456789abcdef";
+    std::string out(17, ':');
+    for (std::size_t i = 0; i < 6; ++i) {
+        out[i * 3] = hex[bytes_[i] >> 4];
+        out[i * 3 + 1] = hex[bytes_[i] & 0xf];
+    }
+    return out;
 }
 
 } // namespace vipcheck
