@@ -134,13 +134,16 @@ void ProbeSession::learn_mac(const MacAddress& mac, TimePoint answered, TimePoin
     if (std::find(macs_.begin(), macs_.end(), mac) != macs_.end())
         return;
     macs_.push_back(mac);
-    trace_.step("resolve", "{} is-at {}{}", query_.target.str(), mac.str(),
-                macs_.size() > 1 ? " (a second MAC: conflict)" : "");
+    // The arguments are spelt before step() looks at enabled(): only for a reader.
+    if (trace_.enabled())
+        trace_.step("resolve", "{} is-at {}{}", query_.target.str(), mac.str(),
+                    macs_.size() > 1 ? " (a second MAC: conflict)" : "");
     if (macs_.size() == 1) {
         resolved_ = true;
         resolved_at_ = answered;
         context_.remote_mac = mac;
-        trace_.step("match", "replies must come from {}, {}", mac.str(), expected_mac_reason(context_));
+        if (trace_.enabled())
+            trace_.step("match", "replies must come from {}, {}", mac.str(), expected_mac_reason(context_));
         probe_base_ = now;
         next_slot_ = 0;
         // The first probe goes out on the answer, not at the next timer.
