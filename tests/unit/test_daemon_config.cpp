@@ -2,6 +2,7 @@
 // kind of bad file.
 #include <catch2/catch.hpp>
 
+#include "daemon/config_reader.hpp"
 #include "daemon/daemon_config.hpp"
 
 using namespace vipcheck;
@@ -308,4 +309,16 @@ TEST_CASE("config: targets are read as the tools read them, typed")
     CHECK(o.source == IpAddress::parse("192.0.2.2"));
     CHECK(o.ttl == 255);
     CHECK(o.timeout == 1s); // the file's default
+}
+
+TEST_CASE("a name fit for a state file is letters, digits, '.', '_' and '-', at most 128")
+{
+    using vipcheck::valid_name;
+    for (const char* good : {"rs1-198.18.0.1", "Web_80", "0", "a..b", "ZZ.-_z"})
+        CHECK(valid_name(good));
+    for (const char* bad : {"", ".", "..", "a b", "a/b", "a:b", "tab\there", "caf\xc3\xa9", "a@b", "[x]", "a\n"})
+        CHECK_FALSE(valid_name(bad));
+    CHECK(valid_name(std::string(128, 'a')));
+    CHECK_FALSE(valid_name(std::string(129, 'a')));
+    CHECK_FALSE(valid_name(std::string("a\0b", 3)));
 }

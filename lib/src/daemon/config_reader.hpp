@@ -30,7 +30,7 @@ public:
     }
     [[noreturn]] void fail(const YamlNode& at, const std::string& message) const { fail_at(at.line, message); }
 
-    const YamlNode* find(const YamlNode& map, const std::string& key) const { return tree_.find(map, key); }
+    const YamlNode* find(const YamlNode& map, std::string_view key) const { return tree_.find(map, key); }
     const YamlNode& at(std::size_t index) const { return tree_.at(index); }
 
     std::string scalar(const YamlNode& n, const std::string& where) const

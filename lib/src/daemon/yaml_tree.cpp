@@ -157,7 +157,7 @@ YamlTree YamlTree::parse(const std::string& text, const std::string& origin)
     return tree;
 }
 
-const YamlNode* YamlTree::find(const YamlNode& map, const std::string& key) const
+const YamlNode* YamlTree::find(const YamlNode& map, std::string_view key) const
 {
     for (const auto& e : map.entries)
         if (e.key == key)

@@ -9,6 +9,7 @@
 
 #include <cstddef>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -37,7 +38,7 @@ public:
     const YamlNode& root() const { return nodes_.at(root_); }
     const YamlNode& at(std::size_t index) const { return nodes_.at(index); }
     // The value of `key` in map `map`, or nullptr.
-    const YamlNode* find(const YamlNode& map, const std::string& key) const;
+    const YamlNode* find(const YamlNode& map, std::string_view key) const;
 
 private:
     friend class YamlTreeBuilder;

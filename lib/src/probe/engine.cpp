@@ -56,7 +56,6 @@ Outcome describe(const ProbeSession& s, const ProbeKind& kind, Duration timeout_
                                    c.routed() ? " gateway " + c.next_hop.str() : std::string());
     if (s.rtt())
         out.rtt_ms = to_ms(*s.rtt());
-    const std::string timeout = format_duration(timeout_value);
     switch (out.verdict) {
     case Verdict::MacConflict: {
         std::string macs;
@@ -70,11 +69,11 @@ Outcome describe(const ProbeSession& s, const ProbeKind& kind, Duration timeout_
     case Verdict::RsUnreachable:
         out.detail = fmt::format("no {} reply from {}{} within {} ({} request{})", neighbour_protocol(c.next_hop),
                                  c.next_hop.str(), c.routed() ? " (the gateway to " + c.rip.str() + ")" : std::string(),
-                                 timeout, s.requests_sent(), s.requests_sent() == 1 ? "" : "s");
+                                 format_duration(timeout_value), s.requests_sent(), s.requests_sent() == 1 ? "" : "s");
         break;
     case Verdict::NoReply:
-        out.detail = fmt::format("no {} within {} ({} probe{})", kind.expected_reply(), timeout, s.probes_sent(),
-                                 s.probes_sent() == 1 ? "" : "s");
+        out.detail = fmt::format("no {} within {} ({} probe{})", kind.expected_reply(), format_duration(timeout_value),
+                                 s.probes_sent(), s.probes_sent() == 1 ? "" : "s");
         break;
     case Verdict::ArpLeak:
         out.detail = fmt::format("{} in {:.2f} ms", s.leak()->what, out.rtt_ms.value_or(0));
@@ -83,7 +82,7 @@ Outcome describe(const ProbeSession& s, const ProbeKind& kind, Duration timeout_
         if (!s.evidence()) {
             out.detail = fmt::format("{} resolved, but no probe went out within {}: the prober was behind (a local "
                                      "problem, not the realserver's)",
-                                     c.next_hop.str(), timeout);
+                                     c.next_hop.str(), format_duration(timeout_value));
             break;
         }
         out.detail = fmt::format("{} in {:.2f} ms", s.evidence()->what, out.rtt_ms.value_or(0));
