@@ -109,26 +109,26 @@ bool IpAddress::is_link_local() const
 
 std::string IpAddress::str() const
 {
-    std::string out;
+    char buf[INET6_ADDRSTRLEN] = {};
+    std::size_t length = 0;
     if (is_v4()) {
         // By hand: inet_ntop's IPv4 goes through sprintf, and vipcheckd spells
         // several addresses per target and run.
-        out.reserve(15);
         for (std::size_t i = 0; i < 4; ++i) {
             if (i > 0)
-                out += '.';
+                buf[length++] = '.';
             const unsigned b = bytes_[i];
             if (b >= 100)
-                out += static_cast<char>('0' + b / 100);
+                buf[length++] = static_cast<char>('0' + b / 100);
             if (b >= 10)
-                out += static_cast<char>('0' + b / 10 % 10);
-            out += static_cast<char>('0' + b % 10);
+                buf[length++] = static_cast<char>('0' + b / 10 % 10);
+            buf[length++] = static_cast<char>('0' + b % 10);
         }
     } else {
-        char buf[INET6_ADDRSTRLEN] = {};
         inet_ntop(AF_INET6, bytes_.data(), buf, sizeof buf);
-        out = buf;
+        length = std::strlen(buf);
     }
+    std::string out(buf, length);
     if (!scope_name_.empty())
         out += "%" + scope_name_;
     return out;
