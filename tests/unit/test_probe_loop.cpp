@@ -3,6 +3,8 @@
 // next hops resolved once for many runs, and the kernel's answers kept for a second.
 #include <catch2/catch.hpp>
 
+#include <set>
+
 #include <map>
 #include <set>
 #include <string>
@@ -433,4 +435,22 @@ TEST_CASE("loop keys: a run on a capture and a VIP on a link")
     CHECK(hash(vip) == hash(LinkAddress{7, ip("fe80::10")}));
     CHECK_FALSE(vip == LinkAddress{8, ip("fe80::10")});
     CHECK_FALSE(LinkAddress{7, ip("192.0.2.10")} == LinkAddress{7, ip("192.0.2.11")});
+}
+
+TEST_CASE("a nonce source hands out fresh nonces past its pool, ports in the ephemeral range")
+{
+    vipcheck::NonceSource source;
+    std::set<std::array<std::uint8_t, 16>> cookies;
+    std::set<std::pair<std::uint16_t, std::uint16_t>> echo_ids;
+    // 1,000 draws: several refills of the pool of 128.
+    for (int i = 0; i < 1000; ++i) {
+        const vipcheck::Nonce n = source.next();
+        cookies.insert(n.cookie);
+        echo_ids.insert({n.id, n.seq});
+        CHECK(n.source_port >= 32768);
+        CHECK(n.source_port <= 60999);
+    }
+    CHECK(cookies.size() == 1000);
+    // 32 random bits each: a clash among 1,000 has odds of about 1 in 10,000.
+    CHECK(echo_ids.size() >= 999);
 }

@@ -3,27 +3,36 @@
 #include <sys/random.h>
 
 #include <cerrno>
+#include <cstring>
 #include <fmt/format.h>
 
 #include "vipcheck/error.hpp"
 
 namespace vipcheck {
 
-Nonce Nonce::random()
+namespace {
+
+// The random bytes of one nonce.
+struct RandomNonce {
+    std::uint16_t id, seq, port;
+    std::uint32_t isn;
+    std::array<std::uint8_t, 16> cookie;
+};
+
+void fill_random(void* to, std::size_t size)
 {
-    struct {
-        std::uint16_t id, seq, port;
-        std::uint32_t isn;
-        std::array<std::uint8_t, 16> cookie;
-    } r;
     std::size_t got = 0;
-    while (got < sizeof r) {
-        const ssize_t n = getrandom(reinterpret_cast<char*>(&r) + got, sizeof r - got, 0);
+    while (got < size) {
+        const ssize_t n = getrandom(static_cast<char*>(to) + got, size - got, 0);
         if (n < 0 && errno != EINTR)
             throw_system_error("getrandom", errno);
         if (n > 0)
             got += static_cast<std::size_t>(n);
     }
+}
+
+Nonce nonce_of(const RandomNonce& r)
+{
     Nonce nonce;
     nonce.id = r.id;
     nonce.seq = r.seq;
@@ -32,6 +41,27 @@ Nonce Nonce::random()
     nonce.source_port = static_cast<std::uint16_t>(32768 + r.port % (60999 - 32768 + 1));
     nonce.isn = r.isn;
     return nonce;
+}
+
+} // namespace
+
+Nonce Nonce::random()
+{
+    RandomNonce r;
+    fill_random(&r, sizeof r);
+    return nonce_of(r);
+}
+
+Nonce NonceSource::next()
+{
+    if (pool_.size() - used_ < sizeof(RandomNonce)) {
+        fill_random(pool_.data(), pool_.size());
+        used_ = 0;
+    }
+    RandomNonce r;
+    std::memcpy(&r, pool_.data() + used_, sizeof r);
+    used_ += sizeof r;
+    return nonce_of(r);
 }
 
 Envelope ProbeContext::envelope(int attempt) const

@@ -66,6 +66,7 @@ struct ProbeLoop::Impl {
     const Trace& trace;
     RouteLookup routes;
     RouteCache route_cache;
+    NonceSource nonces;
     FrameBuilder builder;
     std::vector<Frame> out;
     std::map<int, std::unique_ptr<Link>> links;
@@ -142,7 +143,7 @@ void ProbeLoop::Impl::start(Pending p, TimePoint now)
     // Every run in flight on a capture needs its own key: draw the nonce again on a clash.
     std::optional<CaptureKey> demux;
     for (int tries = 0; tries < 64 && !demux; ++tries) {
-        p.context.nonce = Nonce::random();
+        p.context.nonce = nonces.next();
         const auto key = p.kind->nonce_key(p.context);
         if (!key) {
             release(p.resolution);
