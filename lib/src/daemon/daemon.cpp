@@ -179,17 +179,19 @@ void Daemon::collect()
     const Moment now = moment_now();
     status_.last_result_seconds = now.unix_seconds;
     for (auto& r : results) {
-        const auto recorded = scheduler_.record(r.id, r.outcome);
+        // Moved in, not copied: the target's last outcome is the one to read from here on.
+        const auto recorded = scheduler_.record(r.id, std::move(r.outcome));
         if (!recorded)
             continue; // a run of a target that a reload changed or removed
         const ScheduledTarget& t = recorded->target;
-        if (!options_.once && recorded->previous != r.outcome.verdict)
-            fmt::print(stderr, "{}: {}\n", tool, target_line(t, r.outcome));
+        const Outcome& outcome = *t.last;
+        if (!options_.once && recorded->previous != outcome.verdict)
+            fmt::print(stderr, "{}: {}\n", tool, target_line(t, outcome));
         if (state_files_)
-            state_files_->set(t.config.name, r.outcome.verdict == Verdict::Up);
+            state_files_->set(t.config.name, outcome.verdict == Verdict::Up);
         if (endpoint_)
-            endpoint_->answer(t.id, r.outcome);
-        for (const auto& e : board_.record(t.config.name, r.outcome, now)) {
+            endpoint_->answer(t.id, outcome);
+        for (const auto& e : board_.record(t.config.name, outcome, now)) {
             if (!options_.once && e.from != e.to)
                 fmt::print(stderr, "{}: {}\n", tool, event_line(e));
             if (state_files_ && e.file_pooled)

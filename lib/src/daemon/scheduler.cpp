@@ -81,7 +81,7 @@ const ScheduledTarget* Scheduler::start_now(std::uint64_t id)
     return it->second;
 }
 
-std::optional<Recorded> Scheduler::record(std::uint64_t id, const Outcome& outcome)
+std::optional<Recorded> Scheduler::record(std::uint64_t id, Outcome outcome)
 {
     const auto it = by_id_.find(id);
     if (it == by_id_.end())
@@ -92,7 +92,7 @@ std::optional<Recorded> Scheduler::record(std::uint64_t id, const Outcome& outco
         previous = t.last->verdict;
     t.in_flight = false;
     t.counters.count(outcome.verdict);
-    t.last = outcome;
+    t.last = std::move(outcome);
     return Recorded{t, previous};
 }
 

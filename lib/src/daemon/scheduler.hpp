@@ -71,7 +71,7 @@ public:
     const ScheduledTarget* start_now(std::uint64_t id);
 
     // The result of the run of incarnation `id`; nullopt when a reload retired it.
-    std::optional<Recorded> record(std::uint64_t id, const Outcome& outcome);
+    std::optional<Recorded> record(std::uint64_t id, Outcome outcome);
 
     // When take_due() next has something (TimePoint::max() with no target).
     TimePoint next_due() const;
