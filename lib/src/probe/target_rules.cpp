@@ -136,18 +136,20 @@ private:
     {
         // The ARP-leak test asks the realserver on this link (vip-arp-check(8)); behind
         // a tunnel the question would go to the gateway, or nowhere.
-        const std::string on_link = fmt::format(
-            "asks a realserver on this link about the VIP, not one behind {}: test the tunnel realserver's ARP from a "
-            "host on its own link",
-            name("encap"));
+        // Spelt only for a refusal: vipcheckd checks every target of its file.
+        const auto on_link = [&] {
+            return fmt::format("asks a realserver on this link about the VIP, not one behind {}: test the tunnel "
+                               "realserver's ARP from a host on its own link",
+                               name("encap"));
+        };
         if (o_.arp_leak && kind_.arp_leak_test)
             fail("arp_leak", "{} is the ARP-leak test itself: leave out {}", kind_.name, name("arp_leak"));
         if (o_.encap && kind_.arp_leak_test)
-            fail("encap", "{} is the ARP-leak test, which {}", kind_.name, on_link);
+            fail("encap", "{} is the ARP-leak test, which {}", kind_.name, on_link());
         if (o_.encap && !kind_.tunnels)
             fail("encap", "{}: {} speaks to direct-routing realservers only", name("encap"), kind_.name);
         if (o_.encap && o_.arp_leak)
-            fail("arp_leak", "{}: the ARP-leak test {}", name("arp_leak"), on_link);
+            fail("arp_leak", "{}: the ARP-leak test {}", name("arp_leak"), on_link());
         if (o_.encap == EncapType::Gue && o_.encap_port == 0)
             // LVS has no default GUE port either (`type gue port NUM`, ipvsadm --tun-port).
             fail("encap_port", "{} gue needs {}: the realserver's GUE port from 1 to 65535 (keepalived's "
