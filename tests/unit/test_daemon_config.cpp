@@ -4,6 +4,7 @@
 
 #include "daemon/config_reader.hpp"
 #include "daemon/daemon_config.hpp"
+#include "daemon/yaml_tree.hpp"
 
 using namespace vipcheck;
 using namespace std::chrono_literals;
@@ -176,13 +177,101 @@ TEST_CASE("config: YAML's own shapes: anchors, aliases, a key given twice, sever
                                        "t.yaml");
     REQUIRE(c.targets.size() == 2);
     CHECK(c.targets[1].options.target.vip.str() == "192.0.2.20");
-    // yaml-cpp would keep either value of a doubled key; the reader refuses it.
+    // A YAML parser may keep either value of a doubled key; the reader refuses it.
     CHECK(error_of("targets:\n  - name: rs1\n    kind: icmp\n    kind: syn\n") ==
           "t.yaml:4: 'kind' is given twice");
     CHECK(error_of("targets:\n  - name: rs1\n    ? [a, b]\n    : c\n") ==
           "t.yaml:3: a key must be a single plain value, not a map or a list");
     CHECK(error_of("targets: []\n---\ntargets: []\n") == "t.yaml: more than one YAML document");
     CHECK_THAT(error_of("targets: *nowhere\n"), Catch::StartsWith("t.yaml:1: "));
+}
+
+TEST_CASE("config: YAML's nulls, aliases, keys and errors as libyaml's events give them")
+{
+    // yaml-cpp's nulls, kept: a plain value with no tag that is empty, ~, null, Null or
+    // NULL. Quoted or tagged, the same text is a string.
+    const YamlTree t = YamlTree::parse("empty:\n"
+                                       "tilde: ~\n"
+                                       "lower: null\n"
+                                       "title: Null\n"
+                                       "upper: NULL\n"
+                                       "mixed: nUll\n"
+                                       "double: \"null\"\n"
+                                       "single: '~'\n"
+                                       "str: !!str null\n"
+                                       "bang: ! null\n"
+                                       "tagged_empty: !!str\n"
+                                       "quoted_empty: ''\n"
+                                       "in_flow: [~, \"\", null]\n",
+                                       "t.yaml");
+    const auto type_of = [&](std::string_view key) { return t.find(t.root(), key)->type; };
+    for (const auto* key : {"empty", "tilde", "lower", "title", "upper"}) {
+        INFO(key);
+        CHECK(type_of(key) == YamlNode::Type::Null);
+    }
+    for (const auto& [key, text] : std::initializer_list<std::pair<std::string_view, std::string_view>>{
+             {"mixed", "nUll"},
+             {"double", "null"},
+             {"single", "~"},
+             {"str", "null"},
+             {"bang", "null"},
+             {"tagged_empty", ""},
+             {"quoted_empty", ""}}) {
+        INFO(key);
+        REQUIRE(type_of(key) == YamlNode::Type::Scalar);
+        CHECK(t.find(t.root(), key)->scalar == text);
+    }
+    const YamlNode& in_flow = *t.find(t.root(), "in_flow");
+    REQUIRE(in_flow.items.size() == 3);
+    CHECK(t.at(in_flow.items[0]).type == YamlNode::Type::Null);
+    CHECK(t.at(in_flow.items[1]).type == YamlNode::Type::Scalar);
+    CHECK(t.at(in_flow.items[2]).type == YamlNode::Type::Null);
+    // A value left empty is a null at its key's line (yaml-cpp said the next line's).
+    CHECK(t.find(t.root(), "empty")->line == 1);
+    CHECK(error_of("interval: 5s\ntimeout:\ntargets: []\n") == "t.yaml:2: setting 'timeout': expected a single value");
+    CHECK(error_of("targets:\n  - name: rs1\n    kind: null\n    vip: 192.0.2.20\n") ==
+          "t.yaml:3: target 'rs1': field 'kind': expected a single value");
+    CHECK(error_of("targets:\n  - name: \"null\"\n    kind: icmp\n    vip: 192.0.2.20\n    rip: 192.0.2.11\n") ==
+          "(accepted)");
+
+    // An anchored map used twice, and an anchor given again: the aliases after it see
+    // the new one.
+    const auto c = parse_daemon_config("targets:\n"
+                                       "  - {name: a, kind: icmp, vip: &ip 192.0.2.20, rip: 192.0.2.11}\n"
+                                       "  - {name: b, kind: icmp, vip: *ip, rip: &ip 192.0.2.12}\n"
+                                       "  - {name: c, kind: icmp, vip: 192.0.2.21, rip: *ip}\n",
+                                       "t.yaml");
+    REQUIRE(c.targets.size() == 3);
+    CHECK(c.targets[1].options.target.vip.str() == "192.0.2.20");
+    CHECK(c.targets[2].options.target.rip.str() == "192.0.2.12");
+    const YamlTree reuse = YamlTree::parse("a: &m {k: v}\nb: *m\nc: &s one\nd: *s\nc2: &s two\ne: *s\n", "t.yaml");
+    const YamlNode& b = *reuse.find(reuse.root(), "b");
+    REQUIRE(b.type == YamlNode::Type::Map);
+    CHECK(reuse.find(b, "k")->scalar == "v");
+    CHECK(reuse.find(reuse.root(), "d")->scalar == "one");
+    CHECK(reuse.find(reuse.root(), "e")->scalar == "two");
+
+    CHECK(error_of("interval: 5s\ntargets: *nowhere\n") == "t.yaml:2: an alias to an unknown anchor");
+    CHECK(error_of("targets:\n  - name: a\n    &k kind: icmp\n") == "t.yaml:3: an anchor on a key");
+    CHECK(error_of("targets:\n  - name: rs1\n    ? {a: 1}\n    : c\n") ==
+          "t.yaml:3: a key must be a single plain value, not a map or a list");
+    CHECK(error_of("targets:\n  - name: rs1\n    ~: c\n") ==
+          "t.yaml:3: a key must be a single plain value, not a map or a list");
+    // One document between markers is one document.
+    CHECK(error_of("---\ntargets:\n  - name: a\n    kind: icmp\n    vip: 192.0.2.20\n    rip: 192.0.2.11\n...\n") ==
+          "(accepted)");
+    CHECK(error_of("---\ntargets: []\n...\n---\ntargets: []\n...\n") == "t.yaml: more than one YAML document");
+
+    // libyaml's problem at its line, and the line of a byte that is not UTF-8, which
+    // libyaml gives as an offset.
+    CHECK_THAT(error_of("interval: 5s\ntargets:\n  - name: a\n    kind: icmp: syn\n"),
+               Catch::StartsWith("t.yaml:4: not valid YAML: "));
+    CHECK_THAT(error_of("interval: 5s\ntargets:\n  - name: a\n\tkind: icmp\n"),
+               Catch::StartsWith("t.yaml:4: not valid YAML: "));
+    CHECK_THAT(error_of("interval: 5s\ntargets:\n  - name: a\n   kind: icmp\n"),
+               Catch::StartsWith("t.yaml:4: not valid YAML: "));
+    CHECK_THAT(error_of("interval: 5s\ntimeout: 1s\ntargets:\n  - name: caf\xe9\n"),
+               Catch::StartsWith("t.yaml:4: not valid YAML: "));
 }
 
 TEST_CASE("config: a missing file names the file")

@@ -1,10 +1,13 @@
 // A YAML document as vipcheckd's configuration needs it: scalars, maps with plain keys
-// and lists, each with its line, read from yaml-cpp's event parser.
+// and lists, each with its line, read from libyaml's event parser (yaml_parser_parse).
 //
-// Why not YAML::Load: its node graph (a shared_ptr'd node, node_data and key/value
-// pairs per value) made reading 10,000 targets take 0.37 s and most of vipcheckd's
-// 62 MiB, where the event parser, the same scanner, takes 0.1 s. The tree below holds
-// only what the configuration reads.
+// Why events and this small tree, not a library's document: yaml-cpp's YAML::Load built
+// a node graph (a shared_ptr'd node, node_data and key/value pairs per value) that made
+// reading 10,000 targets take 0.37 s and most of vipcheckd's 62 MiB. Why libyaml, not
+// yaml-cpp's own event parser: its scanner (YAML::RegEx::MatchUnchecked) was still 31.6%
+// of all CPU samples in a perf profile of bench/daemon.sh's --once round of 10,000 icmp
+// targets, and on that 760 KB file libyaml's events take 12-15 ms where yaml-cpp's took
+// 100-150 ms, flow, block and quoted styles alike.
 #pragma once
 
 #include <cstddef>
