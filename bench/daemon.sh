@@ -161,7 +161,7 @@ if [[ $KIND == icmp ]]; then
     cp "$conf" "$TMP/parse-only.yaml"
     echo "  - {name: zz-bad, kind: none, vip: 198.18.0.1, rip: 192.0.2.21}" >>"$TMP/parse-only.yaml"
     read -r w c m < <(measure "$BUILD/tools/vipcheckd" --config "$TMP/parse-only.yaml" --once)
-    printf 'of which reading the YAML config (yaml-cpp) alone: wall %.3f s, CPU %.3f s, peak RSS %.1f MiB\n' \
+    printf 'of which reading the YAML config alone: wall %.3f s, CPU %.3f s, peak RSS %.1f MiB\n' \
         "$w" "$c" "$(echo "$m / 1024" | bc -l)"
 else
     echo "connections left on the realservers (not TIME-WAIT): $(realserver_connections)"

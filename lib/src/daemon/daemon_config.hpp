@@ -1,4 +1,4 @@
-// vipcheckd's configuration: a YAML file (yaml-cpp) of targets, each one of the
+// vipcheckd's configuration: a YAML file (read with libyaml) of targets, each one of the
 // one-shot tools' probes with its options, checked as the tools check their command
 // lines. A bad file is one ConfigError naming the file, line, target and field.
 #pragma once
