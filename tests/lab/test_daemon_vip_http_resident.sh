@@ -16,6 +16,7 @@
 #  - rs3's server stopped: its vip-http verdict flips, it leaves the pool no sooner than
 #    fall rounds after its last good one, its files say not pooled; started again, it is
 #    back no sooner than rise rounds (each counted from /status.json samples, 0.1 s apart);
+#  - one packet socket, for the vip-icmp and vip-http planes both;
 #  - /probe?target=NAME of kind http answers the verdict vip-http-check gives (its
 #    answer holds no line), and a plane's verdict and detail on /status.json are the
 #    tool's line but for the URL, RIP and MAC the page's row already names;
@@ -171,6 +172,23 @@ if wait_for 20 says t-ok pooled && wait_for 20 says t-500 out; then
     lab_pass "targets: t-ok's files say up, t-500's (a 500 against the default expect_status) down"
 else
     lab_fail "targets: t-ok up, t-500 down" "$(files t-ok t-500)"
+fi
+
+# --- 2. one capture for every kind ------------------------------------------------------
+# The vip-icmp plane's echoes and the vip-http plane's connections go out and come back
+# on one interface: vipcheckd holds one packet socket for both (/proc/net/packet of its
+# namespace lists every packet socket by inode; its descriptors name theirs).
+packet_sockets() {
+    local inodes
+    inodes=$(find "/proc/$DPID/fd" -mindepth 1 -maxdepth 1 -printf '%l\n' | sed -nE 's/^socket:\[([0-9]+)\]$/\1/p')
+    awk -v list="$inodes" 'BEGIN { n = split(list, a, "\n"); for (i = 1; i <= n; i++) mine[a[i]] = 1 }
+        NR > 1 && ($9 in mine) { count++ } END { print count + 0 }' "/proc/$DPID/net/packet"
+}
+x=$(packet_sockets)
+if [[ $x == 1 ]]; then
+    lab_pass "one packet socket for the vip-icmp and vip-http planes on one interface"
+else
+    lab_fail "one packet socket for every kind on one interface" "$x" "$(cat "/proc/$DPID/net/packet")"
 fi
 
 # --- 4a. descriptors after 3 rounds -----------------------------------------------------

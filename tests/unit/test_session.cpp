@@ -20,11 +20,16 @@ struct Harness {
     ProbeContext context = fixtures::context();
     std::vector<Frame> out;
 
-    ProbeSession make(bool resolve, Duration timeout = 300ms, int attempts = 3)
+    ProbeSession make(bool resolve, Duration timeout = 300ms, int attempts = 3, Duration capture_latency = 0ms)
     {
         if (resolve)
             context.remote_mac = MacAddress{};
-        return ProbeSession(echo, context, SessionPlan{timeout, attempts, resolve}, t0, trace);
+        return ProbeSession(echo, context,
+                            SessionPlan{.timeout = timeout,
+                                        .attempts = attempts,
+                                        .resolve = resolve,
+                                        .capture_latency = capture_latency},
+                            t0, trace);
     }
     void feed(ProbeSession& s, const craft::Bytes& f, Duration at)
     {
@@ -185,4 +190,66 @@ TEST_CASE("a session first run after its deadline sent nothing: error, not no-re
     CHECK(s.finished(h.t0 + 400ms));
     CHECK(s.probes_sent() == 0);
     CHECK(s.verdict() == Verdict::Error);
+}
+
+// vipcheckd's batched capture hands a frame over up to its latency after the frame came,
+// and with the time it came.
+TEST_CASE("a batched capture: a reply that came before the deadline counts when read after it")
+{
+    Harness h;
+    auto s = h.make(false, 300ms, 3, 50ms);
+    s.on_timer(h.t0, h.builder, h.out);
+    s.on_timer(h.t0 + 100ms, h.builder, h.out);
+    s.on_timer(h.t0 + 200ms, h.builder, h.out);
+    CHECK(s.probes_sent() == 3);
+    // Nothing goes out from the deadline on; the run waits out the capture's latency.
+    CHECK(s.next_wakeup() == h.t0 + 350ms);
+    CHECK_FALSE(s.finished(h.t0 + 300ms));
+    CHECK_FALSE(s.finished(h.t0 + 349ms));
+    h.out.clear();
+    s.on_timer(h.t0 + 320ms, h.builder, h.out);
+    CHECK(h.out.empty());
+    // Read at 340 ms, it came at 299 ms: 99 ms after the third probe.
+    h.feed(s, h.echo_reply(h.context.remote_mac, 0x0000), 299ms);
+    REQUIRE(s.evidence());
+    CHECK(s.verdict() == Verdict::Up);
+    CHECK(*s.rtt() == Duration(99ms));
+}
+
+TEST_CASE("a batched capture: a reply that came at or after the deadline is late, whenever it is read")
+{
+    Harness h;
+    auto s = h.make(false, 300ms, 3, 50ms);
+    s.on_timer(h.t0, h.builder, h.out);
+    h.feed(s, h.echo_reply(h.context.remote_mac, 0xffff), 300ms);
+    CHECK_FALSE(s.evidence());
+    CHECK(s.frames_ignored() == 1);
+    CHECK(s.finished(h.t0 + 350ms));
+    CHECK(s.verdict() == Verdict::NoReply);
+}
+
+TEST_CASE("a batched capture: the wait for a second MAC covers its latency, and an answer after the deadline is late")
+{
+    Harness h;
+    auto s = h.make(true, 300ms, 3, 50ms);
+    s.on_timer(h.t0, h.builder, h.out);
+    const auto rs = mac("02:00:00:00:00:11");
+    h.feed(s, h.arp_from(rs), 100us);
+    h.feed(s, h.echo_reply(rs, 0xfffe), 300us);
+    REQUIRE(s.evidence());
+    CHECK_FALSE(s.finished(h.t0 + 600us)); // without the latency: finished here
+    CHECK(s.next_wakeup() == h.t0 + 100us + conflict_window + 50ms);
+    // A second answer that came inside the window, read 40 ms later, is still a conflict.
+    h.feed(s, h.arp_from(mac("02:00:00:00:00:12")), 400us);
+    CHECK(s.verdict() == Verdict::MacConflict);
+
+    Harness late;
+    auto t = late.make(true, 300ms, 3, 50ms);
+    t.on_timer(late.t0, late.builder, late.out);
+    late.out.clear();
+    t.learn_mac(rs, late.t0 + 300ms, late.t0 + 320ms, late.builder, late.out);
+    CHECK_FALSE(t.resolved());
+    CHECK(late.out.empty());
+    CHECK(t.finished(late.t0 + 350ms));
+    CHECK(t.verdict() == Verdict::RsUnreachable);
 }

@@ -1,6 +1,7 @@
 // Many probe runs on one loop (vipcheckd): each run is the same ProbeSession the
-// one-shot tools drive, but the captures stay open (one per interface), a frame goes
-// only to the session its nonce key names (demux.hpp), each next hop is resolved once
+// one-shot tools drive, but the captures stay open (one per interface, shared with
+// vipcheckd's other readers of frames: capture_set.hpp), a frame goes only to the
+// session its nonce key names (demux.hpp), each next hop is resolved once
 // for every run that starts while its resolution lives (a round), and session starts
 // are paced, overall and per realserver, by a pacer the caller shares with its other
 // kinds of runs (start_pacer.hpp). The caller owns the clock and the poll.
@@ -16,11 +17,8 @@
 
 namespace vipcheck {
 
+class CaptureSet;
 class StartPacer;
-
-struct LoopLimits {
-    int capture_ring = 8 * 1024 * 1024;  // per interface: a round's replies arrive at once
-};
 
 struct ProbeResult {
     std::uint64_t id = 0; // the caller's, from submit()
@@ -29,9 +27,10 @@ struct ProbeResult {
 
 class ProbeLoop {
 public:
-    // `pacer` (which outlives the loop) paces the starts of this loop's runs beside
-    // those of its other users; `limits.capture_ring` sizes the captures.
-    ProbeLoop(StartPacer& pacer, LoopLimits limits, const Trace& trace);
+    // `captures` (which outlive the loop) are where its frames come from and go out;
+    // `pacer` (which outlives it too) paces the starts of its runs beside those of its
+    // other users. The caller runs the captures before run().
+    ProbeLoop(CaptureSet& captures, StartPacer& pacer, const Trace& trace);
     ~ProbeLoop();
     ProbeLoop(const ProbeLoop&) = delete;
     ProbeLoop& operator=(const ProbeLoop&) = delete;
@@ -39,17 +38,14 @@ public:
     // Queues one run of `kind` with `options`; it starts when pacing allows. A local
     // problem of this target (no route, no capture) comes back as its `error` result.
     void submit(std::uint64_t id, const ProbeKind& kind, const ProbeOptions& options, TimePoint now);
-    // Reads every capture, sends what is due, starts what pacing allows. Never blocks.
+    // Sends what is due, starts what pacing allows. Never blocks.
     void run(TimePoint now);
     std::vector<ProbeResult> take_results();
 
-    // The captures' descriptors, to poll for input.
-    void poll_fds(std::vector<pollfd>& fds) const;
     // When run() has work next (TimePoint::max() when idle).
     TimePoint next_wakeup() const;
     bool idle() const;
     std::size_t in_flight() const;
-    std::size_t open_captures() const;
 
 private:
     // The captures, the pacing (start_pacer), the shared resolutions (neighbour_cache),

@@ -32,6 +32,11 @@ struct SessionPlan {
     // shares it (vipcheckd) and hands each answer to learn_mac(); the session sends no
     // request and reads no answer itself.
     bool shared_resolution = false;
+    // How long after a frame comes the capture may hand it over (a batched capture,
+    // link.hpp): the run waits that long past its deadline, and past its window for a
+    // second MAC, for what came before them. A frame counts by when it came: one that
+    // came at or after the deadline is late, whenever it is read.
+    Duration capture_latency{0};
 };
 
 // The kernel filter (pcap syntax) for everything a session reads: the neighbour

@@ -15,6 +15,7 @@
 #include "daemon/service_round.hpp"
 #include "daemon/state_files.hpp"
 #include "http/http_fleet.hpp"
+#include "probe/capture_set.hpp"
 #include "probe/start_pacer.hpp"
 #include "vip_http/vip_links.hpp"
 #include "vipcheck/error.hpp"
@@ -72,8 +73,9 @@ public:
           trace_(tool, options.verbose),
           signals_(signals),
           pacer_(config.rate, config.realserver_rate),
-          loop_(pacer_, {}, trace_),
-          vip_(trace_),
+          captures_(trace_),
+          loop_(captures_, pacer_, trace_),
+          vip_(captures_, trace_),
           http_(pacer_, tool, trace_),
           summary_(describe_config(config))
     {
@@ -119,8 +121,9 @@ private:
     Trace trace_;
     const SignalWatch& signals_;
     StartPacer pacer_; // one pace for the starts of every kind
+    CaptureSet captures_; // one per interface, for every kind that reads frames
     ProbeLoop loop_;
-    // Kind http's captures, its one lwIP stack and its nftables elements. Before http_:
+    // Kind http's connections: its one lwIP stack and its nftables elements. Before http_:
     // the fleet's checks hold connections that leave its demultiplexers, and hand it
     // their elements to delete, when they go.
     VipLinks vip_;
@@ -246,8 +249,8 @@ int Daemon::run()
         if (!options_.once)
             for (const ScheduledTarget* t : scheduler_.take_due(now))
                 submit(*t, now);
+        captures_.run();
         loop_.run(now);
-        vip_.run();
         http_.run(now);
         vip_.end_turn();
         collect();
@@ -260,9 +263,8 @@ int Daemon::run()
         fds.push_back({signals_.fd(), POLLIN, 0});
         if (endpoint_)
             fds.push_back({endpoint_->fd(), POLLIN, 0});
-        loop_.poll_fds(fds);
+        captures_.poll_fds(fds);
         http_.poll_fds(fds);
-        vip_.poll_fds(fds);
         TimePoint wake = std::min(loop_.next_wakeup(), http_.next_wakeup());
         if (!options_.once)
             wake = std::min(wake, scheduler_.next_due());

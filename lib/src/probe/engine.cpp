@@ -250,7 +250,7 @@ Outcome run_probe(const ProbeOptions& o, const ProbeKind& kind, const SignalWatc
             if (auto signo = signals.pending())
                 throw_interrupted(*signo);
         if (fds[0].revents) {
-            link.drain([&](Bytes bytes) { session.on_frame({bytes, link.ifindex()}, Clock::now(), builder, out); });
+            link.drain([&](Bytes bytes, TimePoint at) { session.on_frame({bytes, link.ifindex()}, at, builder, out); });
             flush();
         }
     }

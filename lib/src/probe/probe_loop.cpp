@@ -7,6 +7,7 @@
 #include <utility>
 #include <fmt/format.h>
 
+#include "probe/capture_set.hpp"
 #include "probe/loop_keys.hpp"
 #include "probe/neighbour_cache.hpp"
 #include "probe/route_cache.hpp"
@@ -19,6 +20,10 @@
 namespace vipcheck {
 
 namespace {
+
+// Each interface's capture ring, for this loop's runs: a round's replies arrive at once,
+// and 8 MiB of packed frames take 10,000 echo replies (bench/daemon.sh).
+constexpr int reply_ring = 8 * 1024 * 1024;
 
 // A run waiting for its turn to start.
 struct Pending {
@@ -43,9 +48,16 @@ struct Flight {
 } // namespace
 
 struct ProbeLoop::Impl {
-    Impl(StartPacer& p, LoopLimits l, const Trace& t) : limits(l), trace(t), pacer(p) {}
+    Impl(CaptureSet& c, StartPacer& p, const Trace& t)
+        : trace(t),
+          captures(c),
+          reader(
+              c, [this](const CapturedFrame& f, TimePoint arrival) { on_frame(f, arrival); },
+              [this](int ifindex, const std::string& why) { fail_link(ifindex, why); }),
+          pacer(p)
+    {
+    }
 
-    Link& link_for(const InterfaceInfo& interface);
     void submit(std::uint64_t id, const ProbeKind& kind, const ProbeOptions& o, TimePoint now);
     void start(Pending p, TimePoint now);
     void send(Flight& f);
@@ -53,23 +65,24 @@ struct ProbeLoop::Impl {
     void schedule(std::uint64_t serial, Flight& f, TimePoint now);
     void finish(std::uint64_t serial, std::optional<Outcome> failure);
     void fail_link(int ifindex, const std::string& why);
-    void drain(Link& link);
+    void on_frame(const CapturedFrame& frame, TimePoint arrival);
     void resolve_due(TimePoint now);
     void run(TimePoint now);
     TimePoint next_wakeup() const;
     void release(const std::optional<NeighbourCache::Id>& resolution);
     void error_result(std::uint64_t id, const ProbeOptions& o, const std::string& why);
-    // Hands `f` to the session of `serial`, if it is still in flight.
-    void tell(std::uint64_t serial, const CapturedFrame& f, TimePoint now);
+    // Hands `f`, which came at `arrival`, to the session of `serial`, if it is still in
+    // flight.
+    void tell(std::uint64_t serial, const CapturedFrame& f, TimePoint arrival, TimePoint now);
 
-    LoopLimits limits;
     const Trace& trace;
+    CaptureSet& captures;
+    CaptureSet::Reader reader;
     RouteLookup routes;
     RouteCache route_cache;
     NonceSource nonces;
     FrameBuilder builder;
     std::vector<Frame> out;
-    std::map<int, std::unique_ptr<Link>> links;
     NeighbourCache neighbours;
     StartPacer& pacer; // shared with vipcheckd's HTTP checks
     std::unordered_map<std::uint64_t, Pending> pending; // by pacer ticket
@@ -92,22 +105,6 @@ void ProbeLoop::Impl::error_result(std::uint64_t id, const ProbeOptions& o, cons
     results.push_back({id, std::move(outcome)});
 }
 
-Link& ProbeLoop::Impl::link_for(const InterfaceInfo& interface)
-{
-    auto& link = links[interface.index];
-    if (!link) {
-        try {
-            link = std::make_unique<Link>(interface, shared_capture_filter(interface.mac),
-                                          LinkBuffers{.ring = limits.capture_ring});
-        } catch (...) {
-            links.erase(interface.index);
-            throw;
-        }
-        trace.step("capture", "opened on {}", interface.name);
-    }
-    return *link;
-}
-
 void ProbeLoop::Impl::release(const std::optional<NeighbourCache::Id>& resolution)
 {
     if (resolution)
@@ -118,7 +115,7 @@ void ProbeLoop::Impl::submit(std::uint64_t id, const ProbeKind& kind, const Prob
 {
     try {
         const Route route = route_cache.route(routes, o, now);
-        link_for(route.interface);
+        captures.open(route.interface, "frame probes", shared_capture_filter(route.interface.mac), reply_ring);
         Pending p{id, &kind, o, probe_context(routes, o, route), std::nullopt};
         if (!o.mac) {
             // The ARP-leak test resolves without teaching the realserver our address.
@@ -135,7 +132,7 @@ void ProbeLoop::Impl::submit(std::uint64_t id, const ProbeKind& kind, const Prob
 
 void ProbeLoop::Impl::start(Pending p, TimePoint now)
 {
-    if (!links.contains(p.context.ifindex)) {
+    if (!captures.find(p.context.ifindex)) {
         release(p.resolution);
         error_result(p.id, p.options, fmt::format("the capture on {} is gone", p.context.ifname));
         return;
@@ -163,7 +160,8 @@ void ProbeLoop::Impl::start(Pending p, TimePoint now)
                            .attempts = p.options.attempts,
                            .resolve = resolve,
                            .arp_leak = p.options.arp_leak,
-                           .shared_resolution = resolve};
+                           .shared_resolution = resolve,
+                           .capture_latency = CaptureSet::latency};
     const std::uint64_t serial = next_serial++;
     auto f = std::make_unique<Flight>(Flight{p.id, p.kind, p.options.timeout, now,
                                              ProbeSession(*p.kind, p.context, plan, now, trace), p.resolution,
@@ -183,11 +181,11 @@ void ProbeLoop::Impl::start(Pending p, TimePoint now)
 
 void ProbeLoop::Impl::send(Flight& f)
 {
-    auto it = links.find(f.session.context().ifindex);
-    if (it == links.end())
+    Link* link = captures.find(f.session.context().ifindex);
+    if (!link)
         throw Error(fmt::format("the capture on {} is gone", f.session.context().ifname));
     for (const auto& frame : out)
-        it->second->send(frame);
+        link->send(frame);
     out.clear();
 }
 
@@ -263,61 +261,58 @@ void ProbeLoop::Impl::fail_link(int ifindex, const std::string& why)
         failure.detail = why;
         finish(serial, std::move(failure));
     }
-    links.erase(ifindex);
     // Queued runs on it fail when they start; cached routes to it are dropped now.
     route_cache.forget_routes();
 }
 
-void ProbeLoop::Impl::tell(std::uint64_t serial, const CapturedFrame& f, TimePoint now)
+void ProbeLoop::Impl::tell(std::uint64_t serial, const CapturedFrame& f, TimePoint arrival, TimePoint now)
 {
     auto it = flights.find(serial);
     if (it == flights.end())
         return;
-    it->second->session.on_frame(f, now, builder, out);
+    it->second->session.on_frame(f, arrival, builder, out);
     settle(serial, *it->second, now);
 }
 
-void ProbeLoop::Impl::drain(Link& link)
+// A frame is judged at the time it came (the capture hands it over later); what it
+// makes a session send goes out, and is timed, now.
+void ProbeLoop::Impl::on_frame(const CapturedFrame& frame, TimePoint arrival)
 {
-    const int ifindex = link.ifindex();
-    link.drain([&](Bytes bytes) {
-        // Each frame's own time: a drain can last while more replies arrive.
-        const TimePoint now = Clock::now();
-        const CapturedFrame frame{bytes, ifindex};
-        if (const auto key = reply_key(bytes)) {
-            if (const auto hit = by_key.find(CaptureKey{ifindex, *key}); hit != by_key.end())
-                tell(hit->second, frame, now);
-            return;
+    const TimePoint now = Clock::now();
+    const int ifindex = frame.ifindex;
+    if (const auto key = reply_key(frame.bytes)) {
+        if (const auto hit = by_key.find(CaptureKey{ifindex, *key}); hit != by_key.end())
+            tell(hit->second, frame, arrival, now);
+        return;
+    }
+    for (const auto& learned : neighbours.on_frame(frame, arrival))
+        for (auto serial : learned.sessions) {
+            auto it = flights.find(serial);
+            if (it == flights.end())
+                continue;
+            it->second->session.learn_mac(learned.mac, arrival, now, builder, out);
+            settle(serial, *it->second, now);
         }
-        for (const auto& learned : neighbours.on_frame(frame, now))
-            for (auto serial : learned.sessions) {
-                auto it = flights.find(serial);
-                if (it == flights.end())
-                    continue;
-                it->second->session.learn_mac(learned.mac, now, now, builder, out);
-                settle(serial, *it->second, now);
-            }
-        for (const auto& subject : leak_subjects(bytes)) {
-            std::vector<std::uint64_t> watching;
-            const auto [first, last] = watchers.equal_range(LinkAddress{ifindex, subject});
-            for (auto w = first; w != last; ++w)
-                watching.push_back(w->second);
-            for (auto serial : watching)
-                tell(serial, frame, now);
-        }
-    });
+    for (const auto& subject : leak_subjects(frame.bytes)) {
+        std::vector<std::uint64_t> watching;
+        const auto [first, last] = watchers.equal_range(LinkAddress{ifindex, subject});
+        for (auto w = first; w != last; ++w)
+            watching.push_back(w->second);
+        for (auto serial : watching)
+            tell(serial, frame, arrival, now);
+    }
 }
 
 void ProbeLoop::Impl::resolve_due(TimePoint now)
 {
     for (const auto id : neighbours.due(now)) {
         const NeighbourQuery& q = neighbours.query(id);
-        auto it = links.find(q.ifindex);
-        if (it == links.end())
+        Link* link = captures.find(q.ifindex);
+        if (!link)
             continue;
         trace.step("resolve", "{} who-has {} tell {}", neighbour_protocol(q.target), q.target.str(), q.source.str());
         try {
-            it->second->send(neighbour_request(builder, q));
+            link->send(neighbour_request(builder, q));
         } catch (const Error& e) {
             trace.step("resolve", "{}", e.what());
         }
@@ -327,17 +322,6 @@ void ProbeLoop::Impl::resolve_due(TimePoint now)
 
 void ProbeLoop::Impl::run(TimePoint now)
 {
-    std::vector<int> broken;
-    for (auto& [ifindex, link] : links) {
-        try {
-            drain(*link);
-        } catch (const Error& e) {
-            broken.push_back(ifindex);
-            trace.step("capture", "{}", e.what());
-        }
-    }
-    for (int ifindex : broken)
-        fail_link(ifindex, "capture failed: the interface went away or down");
     resolve_due(now);
     for (const auto ticket : pacer.due(PaceLane::Frames, now)) {
         auto node = pending.extract(ticket);
@@ -366,8 +350,8 @@ TimePoint ProbeLoop::Impl::next_wakeup() const
     return next;
 }
 
-ProbeLoop::ProbeLoop(StartPacer& pacer, LoopLimits limits, const Trace& trace)
-    : impl_(std::make_unique<Impl>(pacer, limits, trace))
+ProbeLoop::ProbeLoop(CaptureSet& captures, StartPacer& pacer, const Trace& trace)
+    : impl_(std::make_unique<Impl>(captures, pacer, trace))
 {
 }
 ProbeLoop::~ProbeLoop() = default;
@@ -381,13 +365,6 @@ void ProbeLoop::run(TimePoint now) { impl_->run(now); }
 std::vector<ProbeResult> ProbeLoop::take_results() { return std::exchange(impl_->results, {}); }
 TimePoint ProbeLoop::next_wakeup() const { return impl_->next_wakeup(); }
 std::size_t ProbeLoop::in_flight() const { return impl_->flights.size(); }
-std::size_t ProbeLoop::open_captures() const { return impl_->links.size(); }
-
-void ProbeLoop::poll_fds(std::vector<pollfd>& fds) const
-{
-    for (const auto& [ifindex, link] : impl_->links)
-        fds.push_back({link->fd(), POLLIN, 0});
-}
 
 bool ProbeLoop::idle() const
 {

@@ -88,7 +88,7 @@ bool ProbeSession::decided() const
 
 void ProbeSession::on_timer(TimePoint now, FrameBuilder& b, std::vector<Frame>& out)
 {
-    if (finished(now) || decided())
+    if (finished(now) || decided() || now >= deadline_)
         return;
     if (!resolved_) {
         if (plan_.shared_resolution || now < next_request_)
@@ -131,7 +131,7 @@ bool ProbeSession::watch_leak(const CapturedFrame& f, TimePoint now)
 void ProbeSession::learn_mac(const MacAddress& mac, TimePoint answered, TimePoint now, FrameBuilder& b,
                              std::vector<Frame>& out)
 {
-    if (std::find(macs_.begin(), macs_.end(), mac) != macs_.end())
+    if (answered >= deadline_ || std::find(macs_.begin(), macs_.end(), mac) != macs_.end())
         return;
     macs_.push_back(mac);
     // The arguments are spelt before step() looks at enabled(): only for a reader.
@@ -153,6 +153,10 @@ void ProbeSession::learn_mac(const MacAddress& mac, TimePoint answered, TimePoin
 
 void ProbeSession::on_frame(const CapturedFrame& f, TimePoint now, FrameBuilder& b, std::vector<Frame>& out)
 {
+    if (now >= deadline_) {
+        ++ignored_;
+        return;
+    }
     if (plan_.resolve && !plan_.shared_resolution) {
         if (const auto mac = neighbour_answer(f, query_)) {
             learn_mac(*mac, now, now, b, out);
@@ -190,22 +194,25 @@ void ProbeSession::on_frame(const CapturedFrame& f, TimePoint now, FrameBuilder&
 
 bool ProbeSession::finished(TimePoint now) const
 {
-    if (macs_.size() > 1 || now >= deadline_)
+    if (macs_.size() > 1 || now >= deadline_ + plan_.capture_latency)
         return true;
     if (!decided())
         return false;
-    return !resolved_at_ || now >= *resolved_at_ + conflict_window;
+    return !resolved_at_ || now >= *resolved_at_ + conflict_window + plan_.capture_latency;
 }
 
 TimePoint ProbeSession::next_wakeup() const
 {
+    const TimePoint end = deadline_ + plan_.capture_latency;
     if (decided() && resolved_at_)
-        return std::min(deadline_, *resolved_at_ + conflict_window);
-    if (!resolved_)
-        return plan_.shared_resolution ? deadline_ : std::min(deadline_, next_request_);
-    if (next_slot_ < plan_.attempts)
-        return std::min(deadline_, slot(next_slot_));
-    return deadline_;
+        return std::min(end, *resolved_at_ + conflict_window + plan_.capture_latency);
+    TimePoint next = end;
+    if (!resolved_ && !plan_.shared_resolution)
+        next = next_request_;
+    else if (resolved_ && next_slot_ < plan_.attempts)
+        next = slot(next_slot_);
+    // Nothing is sent from the deadline on: only the capture's latency is waited out.
+    return next < deadline_ ? next : end;
 }
 
 Verdict ProbeSession::verdict() const

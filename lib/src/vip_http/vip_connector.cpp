@@ -81,7 +81,7 @@ public:
 
     void service(Clock::time_point now) override
     {
-        link_->drain([&](Bytes bytes) { connection_.on_frame(CapturedFrame{bytes, link_->ifindex()}); });
+        link_->drain([&](Bytes bytes, TimePoint) { connection_.on_frame(CapturedFrame{bytes, link_->ifindex()}); });
         connection_.service(now);
     }
 

@@ -35,20 +35,13 @@ std::string capture_filter(const MacAddress& mac)
                        mac.str());
 }
 
-// The capture of many connections at once. libpcap's immediate mode is TPACKET_V2: one
-// ring slot per frame, each as large as the snapshot, so vip-http-check's own buffers
-// (a 256 KiB snapshot in 4 MiB) hold 16 frames, and a round's SYN-ACKs overrun them.
-// A snapshot of 64 KiB and a bit takes the largest segment the kernel's GRO builds by
-// default (gro_max_size 65536), in a 128 KiB slot; 32 MiB make 256 slots, which held a
-// round of 1,000 connections (bench/daemon.sh KIND=http) where 16 MiB lost SYN-ACKs. The
-// ring is mapped whole, so it is most of the daemon's memory with this kind.
-constexpr LinkBuffers many_connections{65536 + 1024, 32 * 1024 * 1024};
+// Each interface's capture ring, for the connections: their segments trickle in, so the
+// ring is counted in block timer ticks (capture_set.hpp). With 8 MiB (32 blocks) a round
+// of 4,000 connections (KIND=http bench/daemon.sh build 1000) lost frames to the full
+// ring; 32 MiB lost none.
+constexpr int connection_ring = 32 * 1024 * 1024;
 
 } // namespace
-
-struct VipLinks::Capture {
-    Link link;
-};
 
 // A connection made by prepare()'s factory: the VipConnection, its places in the
 // demultiplexers, which it leaves when the fleet drops it, and its nftables element on
@@ -57,13 +50,20 @@ struct VipLinks::Linked final : Connection {
     enum class Bypass { None, Awaiting, Installed, Refused };
 
     Linked(VipLinks& owner, std::shared_ptr<const ProbeOptions> o, const ProbeContext& context, std::uint16_t mtu,
-           Link& link, TimePoint deadline_, bool bypass_needed)
+           TimePoint deadline_, bool bypass_needed)
         : links(owner),
           options(std::move(o)),
           ifindex(context.ifindex),
           deadline(deadline_),
-          connection(*options, context, mtu, owner.stack_, [&link](const Frame& f) { link.send(f); }, owner.trace_,
-                     deadline)
+          connection(
+              *options, context, mtu, owner.stack_,
+              [&captures = owner.captures_, ifindex = context.ifindex, ifname = context.ifname](const Frame& f) {
+                  Link* link = captures.find(ifindex);
+                  if (!link)
+                      throw Error(fmt::format("the capture on {} is gone", ifname));
+                  link->send(f);
+              },
+              owner.trace_, deadline)
     {
         links.by_port_.emplace(port_key(ifindex, context.nonce.source_port), &connection);
         if (!options->mac)
@@ -122,7 +122,15 @@ struct VipLinks::Linked final : Connection {
     VipConnection connection;
 };
 
-VipLinks::VipLinks(const Trace& trace) : trace_(trace), stack_(Clock::now()) {}
+VipLinks::VipLinks(CaptureSet& captures, const Trace& trace)
+    : trace_(trace),
+      stack_(Clock::now()),
+      captures_(captures),
+      // A connection on a capture that failed hears nothing more: its deadline ends it.
+      reader_(
+          captures, [this](const CapturedFrame& f, TimePoint) { dispatch(f); }, [](int, const std::string&) {})
+{
+}
 
 // The fleet's connections are gone (they hold places here): their elements go now.
 VipLinks::~VipLinks()
@@ -167,21 +175,6 @@ void VipLinks::end_turn()
     ended_bypasses_.clear();
 }
 
-VipLinks::Capture& VipLinks::capture_for(const InterfaceInfo& interface)
-{
-    auto& slot = captures_[interface.index];
-    if (!slot) {
-        try {
-            slot = std::make_unique<Capture>(Capture{Link(interface, capture_filter(interface.mac), many_connections)});
-        } catch (...) {
-            captures_.erase(interface.index);
-            throw;
-        }
-        trace_.step("capture", "opened on {} for kind http", interface.name);
-    }
-    return *slot;
-}
-
 HttpFleet::ConnectionFactory VipLinks::prepare(const ProbeOptions& options)
 {
     const ProbePlan plan = plan_probe(options, routes_, trace_);
@@ -196,11 +189,10 @@ HttpFleet::ConnectionFactory VipLinks::prepare(const ProbeOptions& options)
                     "such connection in prerouting while it lasts",
                     plan.context.vip.str());
     }
-    Capture& capture = capture_for(plan.route.interface);
+    captures_.open(plan.route.interface, "kind http", capture_filter(plan.route.interface.mac), connection_ring);
     const auto mtu = static_cast<std::uint16_t>(std::clamp(plan.route.interface.mtu, 576u, 9000u));
     auto kept = std::make_shared<const ProbeOptions>(options);
-    return [this, kept, context = plan.context, mtu, &capture,
-            bypass_needed](TimePoint deadline) -> std::unique_ptr<Connection> {
+    return [this, kept, context = plan.context, mtu, bypass_needed](TimePoint deadline) -> std::unique_ptr<Connection> {
         ProbeContext c = context;
         // A port no connection on this interface holds (the demultiplexer's key, and
         // lwIP's bind): drawn again on a clash, as the ProbeLoop draws its nonces.
@@ -212,38 +204,24 @@ HttpFleet::ConnectionFactory VipLinks::prepare(const ProbeOptions& options)
             if (tries == 64)
                 throw Error("too many connections in flight on one capture to find a free port");
         }
-        return std::make_unique<Linked>(*this, kept, c, mtu, capture.link, deadline, bypass_needed);
+        return std::make_unique<Linked>(*this, kept, c, mtu, deadline, bypass_needed);
     };
 }
 
-void VipLinks::poll_fds(std::vector<pollfd>& fds) const
+void VipLinks::dispatch(const CapturedFrame& f)
 {
-    for (const auto& [ifindex, c] : captures_)
-        fds.push_back({c->link.fd(), POLLIN, 0});
-}
-
-void VipLinks::dispatch(int ifindex, Bytes frame)
-{
-    const CapturedFrame f{frame, ifindex};
-    if (const auto key = reply_key(frame)) {
+    const int ifindex = f.ifindex;
+    if (const auto key = reply_key(f.bytes)) {
         // A TCP segment to a connection's port, or an ICMP error quoting one.
         if (key->protocol == 6)
             if (const auto it = by_port_.find(port_key(ifindex, key->value)); it != by_port_.end())
                 it->second->on_frame(f);
         return;
     }
-    for (const auto& subject : leak_subjects(frame)) {
+    for (const auto& subject : leak_subjects(f.bytes)) {
         const auto [first, last] = by_rip_.equal_range(rip_key(ifindex, subject));
         for (auto it = first; it != last; ++it)
             it->second->on_frame(f);
-    }
-}
-
-void VipLinks::run()
-{
-    for (auto& [ifindex, c] : captures_) {
-        const int index = ifindex;
-        c->link.drain([&](Bytes bytes) { dispatch(index, bytes); });
     }
 }
 

@@ -1,15 +1,15 @@
 // vipcheckd's kind http: many VIP-HTTP connections at once in the daemon's one loop.
-// One lwIP stack (lwip_stack.hpp) carries every connection; one capture per interface
-// carries every connection's frames; each connection is a VipConnection, vip-http-check's
-// own logic, which the HttpFleet drives with its libcurl transfer on the same poll.
+// One lwIP stack (lwip_stack.hpp) carries every connection; the daemon's one capture per
+// interface (capture_set.hpp), which the ProbeLoop's runs read too, carries every
+// connection's frames; each connection is a VipConnection, vip-http-check's own logic,
+// which the HttpFleet drives with its libcurl transfer on the same poll.
 //
-// The captures are this component's own rather than the ProbeLoop's: the ProbeLoop's
-// kernel filter passes only the first segment of an answer (SYN-ACK, RST), and a
-// connection needs every segment (data, ACKs, FINs) to its port; widening the shared
-// filter would hand every TCP segment to the director's frame probes as well. Within a
-// capture, a segment or an ICMP error goes to the one connection its destination (or
-// quoted source) port names, as the ProbeLoop's sessions are found by their nonce: the
-// port is drawn at random per connection and unique on its interface, and that
+// A connection needs every segment to its port (data, ACKs, FINs), where the frame
+// probes need only an answer's first (SYN-ACK, RST): this component adds its filter to
+// the capture of each interface it uses. Every frame of a capture comes to both
+// readers; here a segment or an ICMP error goes to the one connection its destination
+// (or quoted source) port names, as the ProbeLoop's sessions are found by their nonce:
+// the port is drawn at random per connection and unique on its interface, and that
 // connection's UserTcp then checks the whole 4-tuple and lwIP the ISN. A neighbour
 // answer goes to every connection resolving that address on that interface.
 //
@@ -22,8 +22,6 @@
 // connection's deadline and a second, so a SIGKILLed daemon leaves none for long.
 #pragma once
 
-#include <poll.h>
-
 #include <map>
 #include <memory>
 #include <optional>
@@ -32,6 +30,7 @@
 #include <vector>
 
 #include "http/http_fleet.hpp"
+#include "probe/capture_set.hpp"
 #include "vip_http/kernel_bypass.hpp"
 #include "vip_http/lwip_stack.hpp"
 #include "vipcheck/link.hpp"
@@ -45,12 +44,13 @@ class VipConnection;
 
 class VipLinks {
 public:
-    explicit VipLinks(const Trace& trace);
+    // `captures` outlive this.
+    VipLinks(CaptureSet& captures, const Trace& trace);
     ~VipLinks();
     VipLinks(const VipLinks&) = delete;
     VipLinks& operator=(const VipLinks&) = delete;
 
-    // Plans a kind http target's connection and opens its interface's capture (so that
+    // Plans a kind http target's connection and opens (or widens) its interface's capture (so that
     // this needs CAP_NET_RAW, and a --once round drops it after submitting) and, for a
     // VIP this director does not hold, the nftables context (CAP_NET_ADMIN, which such
     // a round keeps: bypassing()). The factory makes the connection when the fleet
@@ -61,10 +61,6 @@ public:
     // start.
     bool bypassing() const { return bypass_.has_value(); }
 
-    // The captures' descriptors, to poll for input.
-    void poll_fds(std::vector<pollfd>& fds) const;
-    // Reads every capture and hands each frame to its connection. Never blocks.
-    void run();
     // Deletes the elements of the connections that ended since the last call, in one
     // transaction: after the fleet's run, which ends them.
     void end_turn();
@@ -74,15 +70,14 @@ public:
     struct Linked;
 
 private:
-    struct Capture;
-    Capture& capture_for(const InterfaceInfo& interface);
-    void dispatch(int ifindex, Bytes frame);
+    void dispatch(const CapturedFrame& frame);
     void install_bypasses(TimePoint now);
 
     const Trace& trace_;
     RouteLookup routes_;
     LwipStack stack_;
-    std::map<int, std::unique_ptr<Capture>> captures_; // by ifindex
+    CaptureSet& captures_;
+    CaptureSet::Reader reader_;
     // (ifindex, local port) -> its connection; (ifindex, RIP) -> those resolving it.
     std::unordered_map<std::uint64_t, VipConnection*> by_port_;
     std::unordered_multimap<std::string, VipConnection*> by_rip_;
