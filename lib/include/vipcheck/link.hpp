@@ -35,8 +35,8 @@ inline constexpr LinkBuffers stream_buffers{256 * 1024, 4 * 1024 * 1024};
 
 class Link {
 public:
-    // Opens the capture (immediate mode, inbound only) with `filter` installed before
-    // anything is sent. Throws Error naming the fix on EPERM.
+    // Opens the capture (inbound only; immediate or batched, `buffers.batch`) with
+    // `filter` installed before anything is sent. Throws Error naming the fix on EPERM.
     Link(const InterfaceInfo& interface, const std::string& filter, LinkBuffers buffers = {});
 
     int fd() const { return fd_; }

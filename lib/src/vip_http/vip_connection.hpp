@@ -3,7 +3,8 @@
 // connection to the VIP at that MAC, the relay to libcurl, the verdict the connection
 // proves, the clean close), fed the frames its owner captured and handing it the frames
 // to send. vip-http-check's connector owns one with its own capture; vipcheckd's
-// VipLinks owns many on shared captures and one lwIP stack.
+// VipLinks owns many on the daemon's captures (shared with its frame probes) and one
+// lwIP stack.
 #pragma once
 
 #include <functional>
