@@ -221,7 +221,7 @@ TEST_CASE("a batched capture: a reply that came at or after the deadline is late
     Harness h;
     auto s = h.make(false, 300ms, 3, 50ms);
     s.on_timer(h.t0, h.builder, h.out);
-    h.feed(s, h.echo_reply(h.context.remote_mac, 0xffff), 300ms);
+    h.feed(s, h.echo_reply(h.context.remote_mac, 0xfffe), 300ms); // to the probe sent
     CHECK_FALSE(s.evidence());
     CHECK(s.frames_ignored() == 1);
     CHECK(s.finished(h.t0 + 350ms));
