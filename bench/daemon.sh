@@ -15,8 +15,12 @@
 #   SOAK=600 bench/daemon.sh BUILD_DIR [PER_RS]
 #       the soak instead, for any KIND: vipcheckd resident for SOAK seconds, every target
 #       every 5 s. Every 10 s: its RSS, its descriptors and, for the HTTP kinds, the TCP
-#       connections on the realservers' port in any state but TIME-WAIT. At the end: runs
-#       by verdict, the targets with a run not up, and the realservers' connections 3 s
+#       connections on the realservers' port in any state but TIME-WAIT; with gdb
+#       installed, also the bytes its heap has in use (glibc's malloc_stats(), called
+#       through gdb, which stops vipcheckd for a moment), and its RSS after
+#       malloc_trim(0) at the end: vipcheckd keeps freed memory in its heap (mallopt in
+#       its main), so RSS can grow while what is in use does not. At the end: runs by
+#       verdict, the targets with a run not up, and the realservers' connections 3 s
 #       after vipcheckd stopped (a connection left half-open stays ESTABLISHED or
 #       CLOSE-WAIT there).
 #
@@ -125,8 +129,17 @@ if [[ -n ${SOAK:-} ]]; then
         kill -0 "$pid" || { echo "vipcheckd died: $(tail -3 "$TMP/soak.err")"; exit 1; }
         line="t=${t}s rss_kib=$(awk '/^VmRSS/ { print $2 }' "/proc/$pid/status") fds=$(ls "/proc/$pid/fd" | wc -l)"
         [[ $KIND != icmp ]] && line+=" realserver_connections=$(realserver_connections)"
+        if command -v gdb >/dev/null; then
+            # malloc_stats() writes to vipcheckd's stderr; its last line is the total.
+            gdb -p "$pid" -batch -ex 'call (void)malloc_stats()' >/dev/null 2>&1
+            line+=" heap_in_use=$(grep -a 'in use bytes' "$TMP/soak.err" | tail -n 1 | awk '{ print $NF }')"
+        fi
         echo "$line"
     done
+    if command -v gdb >/dev/null; then
+        gdb -p "$pid" -batch -ex 'call (int)malloc_trim(0)' >/dev/null 2>&1
+        echo "rss_kib after malloc_trim(0): $(awk '/^VmRSS/ { print $2 }' "/proc/$pid/status")"
+    fi
     ip netns exec "$ns" curl -s http://127.0.0.1:9105/metrics >"$TMP/metrics"
     kill -TERM "$pid"
     wait "$pid" || true
@@ -136,7 +149,7 @@ if [[ -n ${SOAK:-} ]]; then
          END { for (v in n) printf "runs %s: %d\n", v, n[v]; k = 0; for (t in bad) if (k++ < 20) printf "  %s: %d not up\n", t, bad[t]
                printf "targets with a run not up: %d\n", k }' "$TMP/metrics"
     # Its log has a line per verdict change: the first 20 that are not up.
-    awk '$3 != "up" && !/^vipcheckd: probing/ && n++ < 20' "$TMP/soak.err"
+    awk '/^vipcheckd: / && $3 != "up" && !/^vipcheckd: probing/ && n++ < 20' "$TMP/soak.err"
     if [[ $KIND != icmp ]]; then
         sleep 3
         echo "realserver connections 3 s after vipcheckd stopped (not TIME-WAIT): $(realserver_connections)"
