@@ -48,7 +48,7 @@ public:
     CaptureSet(const CaptureSet&) = delete;
     CaptureSet& operator=(const CaptureSet&) = delete;
 
-    // A reader of every capture's frames, until the returned handle goes.
+    // A reader of every capture's frames, and of their failures, while it lives.
     class Reader {
     public:
         Reader(CaptureSet& set, OnFrame on_frame, OnFailure on_failure);
@@ -74,7 +74,6 @@ public:
     // Hands every frame waiting in every capture to every reader. A capture that fails
     // is closed and each reader told. Never blocks.
     void run();
-    std::size_t size() const { return captures_.size(); }
 
 private:
     struct Capture {
