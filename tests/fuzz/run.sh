@@ -9,7 +9,7 @@ seconds=${2:-60}
 here=$(cd "$(dirname "$0")" && pwd)
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
-targets=(fuzz_reply fuzz_neighbour fuzz_user_tcp)
+targets=(fuzz_reply fuzz_neighbour fuzz_user_tcp fuzz_config)
 declare -A pids
 for target in "${targets[@]}"; do
     corpus=${target#fuzz_}
