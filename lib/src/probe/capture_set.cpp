@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include <fmt/format.h>
+
 #include "vipcheck/error.hpp"
 
 namespace vipcheck {
@@ -83,6 +85,14 @@ Link* CaptureSet::find(int ifindex)
 {
     const auto it = captures_.find(ifindex);
     return it == captures_.end() ? nullptr : it->second.link.get();
+}
+
+Link& CaptureSet::sending(int ifindex, const std::string& ifname)
+{
+    Link* link = find(ifindex);
+    if (!link)
+        throw Error(fmt::format("the capture on {} is gone", ifname));
+    return *link;
 }
 
 void CaptureSet::poll_fds(std::vector<pollfd>& fds) const

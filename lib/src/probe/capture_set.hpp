@@ -69,6 +69,9 @@ public:
     Link& open(const InterfaceInfo& interface, const std::string& use, const std::string& filter, int ring);
     // The open capture of `ifindex`, or null.
     Link* find(int ifindex);
+    // The open capture of `ifindex` to send on. Throws Error naming `ifname` when it is
+    // gone (it failed since the run planned on it).
+    Link& sending(int ifindex, const std::string& ifname);
 
     void poll_fds(std::vector<pollfd>& fds) const;
     // Hands every frame waiting in every capture to every reader. A capture that fails

@@ -181,11 +181,9 @@ void ProbeLoop::Impl::start(Pending p, TimePoint now)
 
 void ProbeLoop::Impl::send(Flight& f)
 {
-    Link* link = captures.find(f.session.context().ifindex);
-    if (!link)
-        throw Error(fmt::format("the capture on {} is gone", f.session.context().ifname));
+    Link& link = captures.sending(f.session.context().ifindex, f.session.context().ifname);
     for (const auto& frame : out)
-        link->send(frame);
+        link.send(frame);
     out.clear();
 }
 

@@ -58,10 +58,7 @@ struct VipLinks::Linked final : Connection {
           connection(
               *options, context, mtu, owner.stack_,
               [&captures = owner.captures_, ifindex = context.ifindex, ifname = context.ifname](const Frame& f) {
-                  Link* link = captures.find(ifindex);
-                  if (!link)
-                      throw Error(fmt::format("the capture on {} is gone", ifname));
-                  link->send(f);
+                  captures.sending(ifindex, ifname).send(f);
               },
               owner.trace_, deadline)
     {
