@@ -58,10 +58,16 @@ struct Service {
             judge.learn(k, stamp());
     }
     Stamp stamp() const { return Stamp{round, TimePoint{} + std::chrono::seconds(10 * round)}; }
+    // As vipcheckd does: each realserver judged on its own, in order, and min_up settled
+    // after each. A realserver missing from `results` has no result, which fails it.
     void step(const Results& results)
     {
         ++round;
-        judge.round(results, stamp());
+        const PlaneResults none;
+        for (std::size_t i = 0; i < judge.keys().size(); ++i) {
+            const auto it = results.find(judge.keys()[i]);
+            judge.observe_at(i, good_round(it == results.end() ? none : it->second, judge.rules()), stamp());
+        }
     }
     RsState state(std::string_view key) const { return judge.find(key)->state; }
 
@@ -239,19 +245,6 @@ TEST_CASE("transitions are counted, since is the stamp of the last change", "[ju
     CHECK(st->pooled_since.round == 7);
 }
 
-TEST_CASE("round() tells which realservers changed state this round", "[judge]")
-{
-    ServiceJudge j(rules());
-    j.learn("a", Stamp{0, {}});
-    j.round({{"a", all_up()}}, Stamp{1, {}});
-    const auto out = j.round({{"a", all_up()}}, Stamp{2, {}});
-    REQUIRE(out.size() == 1);
-    CHECK(out[0].key == "a");
-    CHECK(out[0].standing.state == RsState::Up);
-    CHECK(out[0].changed);
-    CHECK_FALSE(j.round({{"a", all_up()}}, Stamp{3, {}})[0].changed);
-}
-
 TEST_CASE("a changed realserver learns again: not pooled, its counters at zero", "[judge]")
 {
     Service s(rules(), {"a", "b"});
@@ -273,7 +266,7 @@ TEST_CASE("a changed realserver learns again: not pooled, its counters at zero",
     CHECK(s.judge.keys() == std::vector<std::string>{"a"});
 }
 
-TEST_CASE("min_up holds a pool of four whose three break: which are held, how many", "[judge]")
+TEST_CASE("min_up holds a pool of four whose three break: which is held, how many", "[judge]")
 {
     const auto min_up = GENERATE(MinUp::count(2), MinUp::percent(50));
     Service s(rules(2, 3, min_up), {"a"});
@@ -287,37 +280,39 @@ TEST_CASE("min_up holds a pool of four whose three break: which are held, how ma
     s.step({{"a", good}, {"b", good}, {"c", good}, {"d", good}});
     REQUIRE(s.judge.count(RsState::Up) == 4);
 
-    // a, b and c break; d alone is up. a was pooled longest, then b before c
-    // (the service's order breaks the tie).
+    // a, b and c break in the same rounds; d alone is up. Each is judged on its own,
+    // in the service's order, as vipcheckd judges a realserver when its planes have
+    // reported: a and b go down while two others stay pooled, and c, whose fall would
+    // leave d alone, is held.
     for (int i = 0; i < 3; ++i)
         s.step({{"a", bad}, {"b", bad}, {"c", bad}, {"d", good}});
-    CHECK(s.state("a") == RsState::Held);
+    CHECK(s.state("a") == RsState::Down);
     CHECK(s.state("b") == RsState::Down);
-    CHECK(s.state("c") == RsState::Down);
+    CHECK(s.state("c") == RsState::Held);
     CHECK(s.state("d") == RsState::Up);
     CHECK(s.judge.count(RsState::Held) == 1);
-    CHECK(pooled(s.state("a")));
+    CHECK(pooled(s.state("c")));
 
     // The same one stays held, round after round.
     for (int i = 0; i < 5; ++i)
         s.step({{"a", bad}, {"b", bad}, {"c", bad}, {"d", good}});
-    CHECK(s.state("a") == RsState::Held);
-    CHECK(s.judge.find("a")->transitions == 2);
+    CHECK(s.state("c") == RsState::Held);
+    CHECK(s.judge.find("c")->transitions == 2);
 
-    // When c comes back, the floor holds without a: it goes down.
-    s.step({{"a", bad}, {"b", bad}, {"c", good}, {"d", good}});
-    CHECK(s.state("a") == RsState::Held);
-    s.step({{"a", bad}, {"b", bad}, {"c", good}, {"d", good}});
-    CHECK(s.state("c") == RsState::Up);
-    CHECK(s.state("a") == RsState::Down);
+    // When b comes back, the floor holds without c: it goes down.
+    s.step({{"a", bad}, {"b", good}, {"c", bad}, {"d", good}});
+    CHECK(s.state("c") == RsState::Held);
+    s.step({{"a", bad}, {"b", good}, {"c", bad}, {"d", good}});
+    CHECK(s.state("b") == RsState::Up);
+    CHECK(s.state("c") == RsState::Down);
     CHECK(s.judge.count(RsState::Held) == 0);
 
     // And a held realserver that is proven again is simply up.
     for (int i = 0; i < 3; ++i)
-        s.step({{"a", bad}, {"b", bad}, {"c", good}, {"d", bad}});
+        s.step({{"a", bad}, {"b", good}, {"c", bad}, {"d", bad}});
     CHECK(s.state("d") == RsState::Held);
-    s.step({{"a", bad}, {"b", bad}, {"c", good}, {"d", good}});
-    s.step({{"a", bad}, {"b", bad}, {"c", good}, {"d", good}});
+    s.step({{"a", bad}, {"b", good}, {"c", bad}, {"d", good}});
+    s.step({{"a", bad}, {"b", good}, {"c", bad}, {"d", good}});
     CHECK(s.state("d") == RsState::Up);
 }
 

@@ -227,27 +227,6 @@ void ServiceJudge::set_rules(JudgeRules rules)
     rules_ = std::move(rules);
 }
 
-std::vector<ServiceJudge::Judged> ServiceJudge::round(const std::map<std::string, PlaneResults, std::less<>>& results,
-                                                      Stamp now)
-{
-    std::vector<RsState> before;
-    before.reserve(standings_.size());
-    const PlaneResults none;
-    for (std::size_t i = 0; i < standings_.size(); ++i) {
-        before.push_back(standings_[i].state);
-        const auto it = results.find(keys_[i]);
-        standings_[i] = tally(std::move(standings_[i]), good_round(it == results.end() ? none : it->second, rules_),
-                              rules_, now);
-    }
-    settle(standings_, rules_.min_up, now);
-
-    std::vector<Judged> out;
-    out.reserve(standings_.size());
-    for (std::size_t i = 0; i < standings_.size(); ++i)
-        out.push_back(Judged{keys_[i], standings_[i], standings_[i].state != before[i]});
-    return out;
-}
-
 void ServiceJudge::observe_at(std::size_t index, bool good, Stamp now)
 {
     auto& standing = standings_.at(index);

@@ -14,7 +14,6 @@
 #include <cstddef>
 #include <cstdint>
 #include <initializer_list>
-#include <map>
 #include <optional>
 #include <span>
 #include <string>
@@ -154,13 +153,6 @@ void settle(std::span<Standing> service, const MinUp& min_up, Stamp now);
 // The realservers of one service, by key (their RIP as written), in the order added.
 class ServiceJudge {
 public:
-    // Valid until the next learn() or remove().
-    struct Judged {
-        const std::string& key;
-        const Standing& standing;
-        bool changed; // its state changed this round
-    };
-
     // Throws Error as check_rules() does.
     explicit ServiceJudge(JudgeRules rules);
 
@@ -170,10 +162,6 @@ public:
     // Changed rules keep every realserver's standing; the daemon calls learn() for the
     // realservers whose probes changed with them.
     void set_rules(JudgeRules rules);
-
-    // One round of the service. A realserver missing from `results` has no result this
-    // round, which fails it. Returns every realserver, in order.
-    std::vector<Judged> round(const std::map<std::string, PlaneResults, std::less<>>& results, Stamp now);
 
     // One realserver's own round (vipcheckd judges each realserver as soon as all its
     // planes have reported), then min_up over the service. By its position in keys(),
