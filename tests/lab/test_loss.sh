@@ -16,11 +16,11 @@
 # their own, faster schedule and the probes are spread over what is left of the
 # deadline once the RIP resolves, so the engine reaches that ceiling: expected
 # up-rate 1 - 0.51^5 = 96.5 % (less the ~0.1 % of runs whose ten ARP requests
-# all fail); the SYN probe measured a little lower (93.5 % in one run of 200:
-# the realserver's own ARP for our source can be lost too).  VIPCHECK_LOSS_MIN_UP
-# (percent, default 88, the ceiling of the old engine that spent a probe per
-# ARP request) sits about three standard deviations of a 200-run sample under the
-# lower of those: it catches a retry logic that wastes attempts without flaking.
+# all fail), for the SYN probe as for the echo once the two things below are set
+# aside.  VIPCHECK_LOSS_MIN_UP (percent, default 88, the ceiling of the old engine
+# that spent a probe per ARP request) sits over six standard deviations of a
+# 200-run sample (1.3 %) under that: it catches a retry logic that wastes attempts
+# without flaking.
 #
 # Two things of the healthy realserver's own would make the runs neither independent
 # nor worth five round trips each, and are set aside, since what is measured is the
