@@ -91,8 +91,13 @@ Link& CaptureSet::sending(int ifindex, const std::string& ifname)
 {
     Link* link = find(ifindex);
     if (!link)
-        throw Error(fmt::format("the capture on {} is gone", ifname));
+        throw Error(gone(ifname));
     return *link;
+}
+
+std::string CaptureSet::gone(const std::string& ifname)
+{
+    return fmt::format("the capture on {} is gone", ifname);
 }
 
 void CaptureSet::poll_fds(std::vector<pollfd>& fds) const

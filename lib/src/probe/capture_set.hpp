@@ -70,8 +70,9 @@ public:
     // The open capture of `ifindex`, or null.
     Link* find(int ifindex);
     // The open capture of `ifindex` to send on. Throws Error naming `ifname` when it is
-    // gone (it failed since the run planned on it).
+    // gone (it failed since the run planned on it), in the words of gone().
     Link& sending(int ifindex, const std::string& ifname);
+    static std::string gone(const std::string& ifname);
 
     void poll_fds(std::vector<pollfd>& fds) const;
     // Hands every frame waiting in every capture to every reader. A capture that fails

@@ -134,7 +134,7 @@ void ProbeLoop::Impl::start(Pending p, TimePoint now)
 {
     if (!captures.find(p.context.ifindex)) {
         release(p.resolution);
-        error_result(p.id, p.options, fmt::format("the capture on {} is gone", p.context.ifname));
+        error_result(p.id, p.options, CaptureSet::gone(p.context.ifname));
         return;
     }
     // Every run in flight on a capture needs its own key: draw the nonce again on a clash.
