@@ -25,9 +25,9 @@
 # Two things of the healthy realserver's own would make the runs neither independent
 # nor worth five round trips each, and are set aside, since what is measured is the
 # engine:
-#  - its neighbour entry for the director, which every run in flight shares: once
-#    its ARP probes are lost (30 % each way), every SYN-ACK and echo reply waits in
-#    the unresolved queue past the runs' 1 s deadline, and a batch fails together.
+#  - its neighbour entry for the director, which every run in flight shares: when
+#    its ARP probes are lost (30 % each way), the replies wait for resolution and
+#    the runs in flight can fail together (inferred from the spread, not traced).
 #    The entry is pinned (nud permanent). Without it, the SYN up-rate of 200 runs
 #    went from 86 % to 94.5 % between runs, and one CI run fell under the bound;
 #  - Linux's rate limit on a retransmitted SYN (net.ipv4.tcp_invalid_ratelimit,
